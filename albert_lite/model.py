@@ -1,0 +1,325 @@
+"""ALBERT in one file: factorized embedding, a shared encoder, and the pretraining heads.
+
+The encoder keeps BERT's post-LayerNorm block. What ALBERT changes is *which* weights a
+layer uses: ``AlbertEncoder.plan`` lists, for every layer, the index of its attention block
+and of its feed-forward block. Sharing is nothing more than several layers pointing at the
+same index.
+"""
+
+from __future__ import annotations
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from .config import AlbertConfig
+
+IGNORE_INDEX = -100
+
+
+def activation(name: str):
+    """``gelu_new`` is the tanh approximation that BERT's and ALBERT's checkpoints use."""
+    if name == "gelu_new":
+        return lambda x: F.gelu(x, approximate="tanh")
+    if name == "gelu":
+        return F.gelu
+    if name == "relu":
+        return F.relu
+    raise ValueError(f"hidden_act={name!r} is not allowed")
+
+
+class AlbertEmbeddings(nn.Module):
+    """Token, position and segment vectors live in the small space E, not in H."""
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        e = config.embedding_size
+        self.word_embeddings = nn.Embedding(config.vocab_size, e)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, e)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, e)
+        self.layer_norm = nn.LayerNorm(e, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        seq_len = input_ids.shape[1]
+        positions = torch.arange(seq_len, device=input_ids.device)
+        x = self.word_embeddings(input_ids) + self.position_embeddings(positions) + self.token_type_embeddings(
+            token_type_ids
+        )
+        return self.dropout(self.layer_norm(x))
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with its residual connection and post-LayerNorm."""
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        h = config.hidden_size
+        self.num_heads = config.num_heads
+        self.query = nn.Linear(h, h)
+        self.key = nn.Linear(h, h)
+        self.value = nn.Linear(h, h)
+        self.dense = nn.Linear(h, h)
+        self.layer_norm = nn.LayerNorm(h, eps=config.layer_norm_eps)
+        self.dropout_p = config.dropout
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        batch, seq_len, hidden = x.shape
+
+        def heads(t: torch.Tensor) -> torch.Tensor:  # (B, S, H) -> (B, heads, S, H / heads)
+            return t.view(batch, seq_len, self.num_heads, hidden // self.num_heads).transpose(1, 2)
+
+        q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
+        context = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attention_bias, dropout_p=self.dropout_p if self.training else 0.0
+        )
+        context = context.transpose(1, 2).reshape(batch, seq_len, hidden)
+        return self.layer_norm(x + self.dropout(self.dense(context)))
+
+
+class FeedForward(nn.Module):
+    """Position-wise H -> 4H -> H network with its residual connection and post-LayerNorm."""
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.ffn = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.ffn_output = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.act = activation(config.hidden_act)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer_norm(x + self.dropout(self.ffn_output(self.act(self.ffn(x)))))
+
+
+def sharing_plan(config: AlbertConfig) -> list[tuple[int, int]]:
+    """For each layer, (index of its attention block, index of its FFN block).
+
+    "all" shares both within each group of M layers, "attention" only the attention block,
+    "ffn" only the feed-forward block, "none" nothing: one block of each kind per layer.
+    """
+    plan = []
+    for layer in range(config.num_layers):
+        group = config.group_of_layer(layer)
+        attention_index = group if config.sharing in ("all", "attention") else layer
+        ffn_index = group if config.sharing in ("all", "ffn") else layer
+        plan.append((attention_index, ffn_index))
+    return plan
+
+
+class AlbertEncoder(nn.Module):
+    """L layers that draw their weights from as few distinct blocks as the sharing allows."""
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.plan = sharing_plan(config)
+        num_attention = 1 + max(a for a, _ in self.plan)
+        num_ffn = 1 + max(f for _, f in self.plan)
+        self.attention = nn.ModuleList(SelfAttention(config) for _ in range(num_attention))
+        self.ffn = nn.ModuleList(FeedForward(config) for _ in range(num_ffn))
+        self.activation_checkpointing = False
+
+    def forward(
+        self, x: torch.Tensor, attention_bias: torch.Tensor | None, output_hidden_states: bool = False
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
+        states = [x] if output_hidden_states else None
+        for attention_index, ffn_index in self.plan:
+            attention, ffn = self.attention[attention_index], self.ffn[ffn_index]
+            if self.activation_checkpointing and self.training:
+                # Keep only the layer's input; recompute its inside during the backward pass.
+                x = checkpoint(_layer, attention, ffn, x, attention_bias, use_reentrant=False)
+            else:
+                x = _layer(attention, ffn, x, attention_bias)
+            if states is not None:
+                states.append(x)
+        return x, (tuple(states) if states is not None else None)
+
+
+def _layer(attention: SelfAttention, ffn: FeedForward, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    return ffn(attention(x, bias))
+
+
+@dataclass
+class AlbertOutput:
+    """``hidden_states[0]`` enters layer 0; ``hidden_states[i + 1]`` leaves layer i."""
+
+    last_hidden_state: torch.Tensor
+    pooled_output: torch.Tensor
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+class AlbertModel(nn.Module):
+    """Embedding in E, projection to H (absent when E == H), shared encoder, tanh pooler."""
+
+    def __init__(self, config: AlbertConfig, activation_checkpointing: bool = False):
+        super().__init__()
+        config.validate()
+        self.config = config
+        self.embeddings = AlbertEmbeddings(config)
+        self.projection = nn.Linear(config.embedding_size, config.hidden_size) if config.has_projection else None
+        self.encoder = AlbertEncoder(config)
+        self.pooler = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation_checkpointing = activation_checkpointing
+        self.apply(lambda module: init_weights(module, config.initializer_range))
+
+    @property
+    def activation_checkpointing(self) -> bool:
+        """Trade compute for memory: recompute each layer's activations in the backward pass."""
+        return self.encoder.activation_checkpointing
+
+    @activation_checkpointing.setter
+    def activation_checkpointing(self, value: bool) -> None:
+        self.encoder.activation_checkpointing = bool(value)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+    ) -> AlbertOutput:
+        if input_ids.dim() != 2:
+            raise ValueError(f"input_ids must have shape (batch, seq_len), got {tuple(input_ids.shape)}")
+        if input_ids.shape[1] > self.config.max_position_embeddings:
+            raise ValueError(
+                f"sequence length {input_ids.shape[1]} exceeds max_position_embeddings="
+                f"{self.config.max_position_embeddings}"
+            )
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        x = self.embeddings(input_ids, token_type_ids)
+        if self.projection is not None:
+            x = self.projection(x)
+        bias = attention_bias(attention_mask, x.dtype)
+        x, states = self.encoder(x, bias, output_hidden_states)
+        pooled = torch.tanh(self.pooler(x[:, 0]))
+        return AlbertOutput(x, pooled, states)
+
+
+def attention_bias(attention_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """(B, S) mask of 1 = token, 0 = padding -> additive (B, 1, 1, S) bias; None keeps every key."""
+    if attention_mask is None:
+        return None
+    keep = attention_mask[:, None, None, :].to(torch.bool)
+    return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, torch.finfo(dtype).min)
+
+
+def init_weights(module: nn.Module, std: float) -> None:
+    """BERT's initialisation: N(0, 0.02) weights, zero biases, unit LayerNorm."""
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, mean=0.0, std=std)
+        if getattr(module, "bias", None) is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+class MaskedLMHead(nn.Module):
+    """H -> E, activation, LayerNorm, then scores against the (tied) word embeddings."""
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.embedding_size)
+        self.act = activation(config.hidden_act)
+        self.layer_norm = nn.LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+
+    def forward(self, hidden: torch.Tensor, word_embeddings: torch.Tensor) -> torch.Tensor:
+        # The decoder is tied: it reuses the V x E word-embedding matrix, so it adds no weights.
+        return F.linear(self.layer_norm(self.act(self.dense(hidden))), word_embeddings, self.bias)
+
+
+@dataclass
+class PreTrainingOutput:
+    """``mlm_logits`` covers every position, or only the masked ones when labels were given
+    (then row j scores ``mlm_labels[mlm_labels != -100][j]``)."""
+
+    mlm_logits: torch.Tensor
+    sentence_logits: torch.Tensor
+    mlm_loss: torch.Tensor | None = None
+    sentence_loss: torch.Tensor | None = None
+    loss: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+class AlbertForPreTraining(nn.Module):
+    """ALBERT with its two pretraining heads: masked LM and a 2-way sentence-pair task (SOP or NSP)."""
+
+    def __init__(self, config: AlbertConfig, activation_checkpointing: bool = False):
+        super().__init__()
+        self.config = config
+        self.albert = AlbertModel(config, activation_checkpointing)
+        self.mlm_head = MaskedLMHead(config)
+        self.sentence_head = nn.Linear(config.hidden_size, 2)
+        self.dropout = nn.Dropout(config.dropout)
+        for module in (self.mlm_head.dense, self.mlm_head.layer_norm, self.sentence_head):
+            init_weights(module, config.initializer_range)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        mlm_labels: torch.Tensor | None = None,
+        sentence_labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+    ) -> PreTrainingOutput:
+        out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states)
+        hidden = out.last_hidden_state
+        word_embeddings = self.albert.embeddings.word_embeddings.weight
+        mlm_loss = sentence_loss = None
+        if mlm_labels is not None:
+            # Score the vocabulary only where a token is to be predicted: ~15% of positions.
+            selected = mlm_labels != IGNORE_INDEX
+            mlm_logits = self.mlm_head(hidden[selected], word_embeddings)
+            targets = mlm_labels[selected]
+            mlm_loss = (
+                F.cross_entropy(mlm_logits.float(), targets) if targets.numel() else mlm_logits.sum() * 0.0
+            )
+        else:
+            mlm_logits = self.mlm_head(hidden, word_embeddings)
+        sentence_logits = self.sentence_head(self.dropout(out.pooled_output))
+        if sentence_labels is not None:
+            sentence_loss = F.cross_entropy(sentence_logits.float(), sentence_labels)
+        losses = [loss for loss in (mlm_loss, sentence_loss) if loss is not None]
+        total = sum(losses[1:], losses[0]) if losses else None
+        return PreTrainingOutput(mlm_logits, sentence_logits, mlm_loss, sentence_loss, total, out.hidden_states)
+
+
+class AlbertForSequenceClassification(nn.Module):
+    """Fine-tuning head: dropout and a linear layer on the pooled [CLS] vector."""
+
+    def __init__(self, config: AlbertConfig, num_labels: int, classifier_dropout: float = 0.1):
+        super().__init__()
+        if num_labels < 2:
+            raise ValueError(f"num_labels={num_labels} is not allowed: a classifier needs at least 2")
+        self.config = config
+        self.num_labels = num_labels
+        self.albert = AlbertModel(config)
+        self.dropout = nn.Dropout(classifier_dropout)
+        self.classifier = nn.Linear(config.hidden_size, num_labels)
+        init_weights(self.classifier, config.initializer_range)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Returns (logits, loss); the loss is None without labels."""
+        pooled = self.albert(input_ids, token_type_ids, attention_mask).pooled_output
+        logits = self.classifier(self.dropout(pooled))
+        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
+        return logits, loss
+
+
+def num_parameters(model: nn.Module) -> int:
+    """Distinct parameters: a shared or tied tensor is counted once, as PyTorch stores it."""
+    return sum(p.numel() for p in model.parameters())
+
+

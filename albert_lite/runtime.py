@@ -1,0 +1,53 @@
+"""Where and how big: the scale switch the notebooks share, the device, and seeding."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+SCALES = ("tiny", "small", "full")
+
+
+def pick_device() -> torch.device:
+    """CUDA if present, then Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def get_scale() -> str:
+    """``ALBERT_LITE_SCALE`` if set (tiny | small | full); otherwise full on a GPU, small on a CPU."""
+    value = os.environ.get("ALBERT_LITE_SCALE", "").strip().lower()
+    if not value:
+        return "full" if pick_device().type == "cuda" else "small"
+    if value not in SCALES:
+        raise ValueError(f"ALBERT_LITE_SCALE={value!r} is not allowed: choose one of {SCALES}")
+    return value
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch so one machine gives the same numbers every run."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def describe_runtime() -> str:
+    """One line a chapter prints first: the scale, the device, and how to change them."""
+    device = pick_device()
+    name = torch.cuda.get_device_name(0) if device.type == "cuda" else device.type.upper()
+    return (
+        f"albert_lite scale: {get_scale()} | device: {name} | torch {torch.__version__}. "
+        "Set ALBERT_LITE_SCALE=tiny|small|full before importing to change the scale; "
+        "on Colab choose Runtime > Change runtime type > GPU for the full scale."
+    )
+
+
+def by_scale(tiny, small, full, scale: str | None = None):
+    """Pick the value for the current scale: ``steps = by_scale(tiny=20, small=300, full=5000)``."""
+    return {"tiny": tiny, "small": small, "full": full}[scale or get_scale()]
