@@ -7,6 +7,7 @@ same index.
 """
 
 from __future__ import annotations
+
 from dataclasses import dataclass
 
 import torch

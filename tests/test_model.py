@@ -1,0 +1,181 @@
+import pytest
+import torch
+
+from albert_lite import (
+    AlbertConfig,
+    AlbertForPreTraining,
+    AlbertForSequenceClassification,
+    AlbertModel,
+    sharing_plan,
+)
+
+from .conftest import tiny_config
+
+
+def batch(config: AlbertConfig, size: int = 3, seq_len: int = 10, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, config.vocab_size, (size, seq_len), generator=g)
+    types = torch.randint(0, config.type_vocab_size, (size, seq_len), generator=g)
+    mask = torch.ones(size, seq_len, dtype=torch.long)
+    mask[0, seq_len - 3:] = 0
+    return ids, types, mask
+
+
+def test_shapes_and_hidden_states(tiny):
+    model = AlbertModel(tiny).eval()
+    ids, types, mask = batch(tiny)
+    out = model(ids, types, mask, output_hidden_states=True)
+    assert out.last_hidden_state.shape == (3, 10, tiny.hidden_size)
+    assert out.pooled_output.shape == (3, tiny.hidden_size)
+    assert len(out.hidden_states) == tiny.num_layers + 1
+    assert all(h.shape == (3, 10, tiny.hidden_size) for h in out.hidden_states)
+    assert torch.equal(out.hidden_states[-1], out.last_hidden_state)
+    assert model(ids).hidden_states is None
+
+
+def test_no_projection_when_embedding_equals_hidden():
+    model = AlbertModel(tiny_config(embedding_size=32))
+    assert model.projection is None
+    assert model(torch.zeros(1, 4, dtype=torch.long)).last_hidden_state.shape == (1, 4, 32)
+
+
+def test_padding_does_not_change_real_tokens(tiny):
+    model = AlbertModel(tiny).eval()
+    ids, types, _ = batch(tiny, size=1, seq_len=6)
+    short = model(ids, types).last_hidden_state
+    padded_ids = torch.cat([ids, torch.zeros(1, 4, dtype=torch.long)], dim=1)
+    padded_types = torch.cat([types, torch.zeros(1, 4, dtype=torch.long)], dim=1)
+    mask = torch.tensor([[1] * 6 + [0] * 4])
+    long = model(padded_ids, padded_types, mask).last_hidden_state
+    torch.testing.assert_close(long[:, :6], short, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "sharing, group_size, expected",
+    [
+        ("all", 4, [(0, 0)] * 4),
+        ("all", 2, [(0, 0), (0, 0), (1, 1), (1, 1)]),
+        ("attention", 4, [(0, 0), (0, 1), (0, 2), (0, 3)]),
+        ("ffn", 2, [(0, 0), (1, 0), (2, 1), (3, 1)]),
+        ("none", 2, [(0, 0), (1, 1), (2, 2), (3, 3)]),
+    ],
+)
+def test_sharing_plan(sharing, group_size, expected):
+    assert sharing_plan(tiny_config(sharing=sharing, group_size=group_size)) == expected
+
+
+@pytest.mark.parametrize("sharing", ["none", "all", "attention", "ffn"])
+def test_shared_modules_are_the_same_tensors_and_others_are_not(sharing):
+    model = AlbertModel(tiny_config(sharing=sharing))
+    encoder = model.encoder
+    attention_weights = [encoder.attention[a].query.weight for a, _ in encoder.plan]
+    ffn_weights = [encoder.ffn[f].ffn.weight for _, f in encoder.plan]
+    shares_attention = sharing in ("all", "attention")
+    shares_ffn = sharing in ("all", "ffn")
+    assert all((w is attention_weights[0]) == shares_attention for w in attention_weights[1:])
+    assert all((w is ffn_weights[0]) == shares_ffn for w in ffn_weights[1:])
+    distinct = {id(p) for p in model.parameters()}
+    assert len(distinct) == len(list(model.parameters()))
+
+
+def test_gradient_step_moves_a_shared_tensor_once():
+    torch.manual_seed(0)
+    config = tiny_config(sharing="all")
+    model = AlbertModel(config)
+    ids, types, mask = batch(config)
+    model(ids, types, mask).last_hidden_state.pow(2).mean().backward()
+    shared = model.encoder.attention[0].query.weight
+    before = shared.detach().clone()
+    grad = shared.grad.clone()
+    # The gradient of a shared tensor is the sum of every layer's contribution: one tensor, one update.
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    optimizer.step()
+    torch.testing.assert_close(shared.detach(), before - 0.1 * grad)
+    assert sum(p is shared for p in model.parameters()) == 1
+
+
+def test_shared_gradient_sums_layer_contributions():
+    """Untying the shared block into L copies gives per-layer gradients that add up to the shared one."""
+    torch.manual_seed(0)
+    shared_cfg = tiny_config(sharing="all", num_layers=3)
+    shared = AlbertModel(shared_cfg)
+    untied = AlbertModel(shared_cfg.replace(sharing="none"))
+    with torch.no_grad():
+        for name, tensor in untied.state_dict().items():
+            prefix, block, _layer, rest = (name.split(".", 3) + ["", "", ""])[:4]
+            source = f"{prefix}.{block}.0.{rest}" if prefix == "encoder" else name
+            tensor.copy_(shared.state_dict()[source])
+    ids, types, mask = batch(shared_cfg)
+    for model in (shared, untied):
+        model(ids, types, mask).last_hidden_state.sum().backward()
+    per_layer = sum(untied.encoder.attention[i].value.weight.grad for i in range(3))
+    torch.testing.assert_close(shared.encoder.attention[0].value.weight.grad, per_layer, atol=1e-5, rtol=1e-4)
+
+
+def test_pretraining_losses_and_masked_only_logits(tiny):
+    torch.manual_seed(0)
+    model = AlbertForPreTraining(tiny)
+    ids, types, mask = batch(tiny)
+    labels = torch.full_like(ids, -100)
+    labels[0, 1] = 5
+    labels[2, 4] = 7
+    out = model(ids, types, mask, mlm_labels=labels, sentence_labels=torch.tensor([0, 1, 0]))
+    assert out.mlm_logits.shape == (2, tiny.vocab_size)
+    assert out.sentence_logits.shape == (3, 2)
+    torch.testing.assert_close(out.loss, out.mlm_loss + out.sentence_loss)
+    full = model(ids, types, mask).mlm_logits
+    assert full.shape == (3, 10, tiny.vocab_size)
+    torch.testing.assert_close(out.mlm_logits, full[labels != -100])
+    expected = torch.nn.functional.cross_entropy(full[labels != -100], labels[labels != -100])
+    torch.testing.assert_close(out.mlm_loss, expected)
+    out.loss.backward()
+    assert model.albert.embeddings.word_embeddings.weight.grad is not None
+
+
+def test_mlm_decoder_is_tied_to_word_embeddings(tiny):
+    model = AlbertForPreTraining(tiny)
+    ids, types, mask = batch(tiny)
+    labels = torch.full_like(ids, -100)
+    labels[1, 2] = 3
+    model(ids, types, mask, mlm_labels=labels).loss.backward()
+    grad = model.albert.embeddings.word_embeddings.weight.grad
+    # Rows of tokens absent from the input still get a gradient, through the tied decoder.
+    absent = sorted(set(range(tiny.vocab_size)) - set(ids.flatten().tolist()))
+    assert grad[absent].abs().sum() > 0
+
+
+def test_no_masked_position_gives_zero_mlm_loss(tiny):
+    model = AlbertForPreTraining(tiny)
+    ids, types, mask = batch(tiny)
+    out = model(ids, types, mask, mlm_labels=torch.full_like(ids, -100))
+    assert out.mlm_loss.item() == 0.0
+
+
+def test_sequence_classification(tiny):
+    model = AlbertForSequenceClassification(tiny, num_labels=3)
+    ids, types, mask = batch(tiny)
+    logits, loss = model(ids, types, mask, labels=torch.tensor([0, 1, 2]))
+    assert logits.shape == (3, 3) and loss.ndim == 0
+    with pytest.raises(ValueError, match="num_labels=1"):
+        AlbertForSequenceClassification(tiny, num_labels=1)
+
+
+def test_activation_checkpointing_gives_same_gradients(tiny):
+    torch.manual_seed(0)
+    plain = AlbertModel(tiny)
+    checkpointed = AlbertModel(tiny, activation_checkpointing=True)
+    checkpointed.load_state_dict(plain.state_dict())
+    ids, types, mask = batch(tiny)
+    for model in (plain, checkpointed):
+        model.train()
+        model(ids, types, mask).last_hidden_state.sum().backward()
+    for (name, a), b in zip(plain.named_parameters(), checkpointed.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, msg=name)
+
+
+def test_bad_inputs_are_refused(tiny):
+    model = AlbertModel(tiny)
+    with pytest.raises(ValueError, match="batch, seq_len"):
+        model(torch.zeros(5, dtype=torch.long))
+    with pytest.raises(ValueError, match="max_position_embeddings=64"):
+        model(torch.zeros(1, 65, dtype=torch.long))
