@@ -25,7 +25,7 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check albert_lite tests benchmarks notebooks
+	$(VENV)/bin/ruff check albert_lite tests benchmarks scripts notebooks
 
 pytest: $(STAMP)
 	$(PY) -m pytest -q -n 2 tests
@@ -42,6 +42,10 @@ execute: $(STAMP)
 	  ALBERT_LITE_SCALE=small $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=True "$$nb" || exit 1; \
 	done
+
+# A classroom copy of the chapters with every solution removed.
+student-notebooks: $(STAMP)
+	$(PY) scripts/student_notebooks.py --out student_notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/train_step.py
