@@ -28,11 +28,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check albert_lite tests benchmarks scripts notebooks
 
 pytest: $(STAMP)
-	$(PY) -m pytest -q -n 2 tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 tests
 
 # Notebooks at the tiny scale; cells marked NBVAL_CHECK_OUTPUT must print what is committed.
 nbval: $(STAMP)
-	ALBERT_LITE_SCALE=tiny $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+	OMP_NUM_THREADS=1 ALBERT_LITE_SCALE=tiny $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 test: lint pytest nbval
 

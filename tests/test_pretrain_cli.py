@@ -1,0 +1,72 @@
+"""The command line, end to end on the synthetic corpus with a tiny model."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import torch
+
+from albert_lite.checkpoint import load_pretrained
+from albert_lite.pretrain import build_parser, main
+from albert_lite.tokenizer import Tokenizer
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is faster than two that wait for each other on a shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+TINY = [
+    "--corpus", "synthetic", "--max-documents", "30", "--vocab-size", "90", "--embedding-size", "16",
+    "--hidden-size", "32", "--layers", "2", "--heads", "2", "--seq-len", "48", "--batch-size", "8",
+    "--eval-batches", "2", "--log-every", "1", "--no-progress",
+]
+
+
+def test_help_runs_as_a_module():
+    done = subprocess.run(
+        [sys.executable, "-m", "albert_lite.pretrain", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    for option in ("--preset", "--corpus", "--steps", "--out", "--resume", "--task", "--sharing", "--batch-size"):
+        assert option in done.stdout
+
+
+def test_runs_writes_a_checkpoint_and_resumes_exactly(tmp_path, capsys):
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    assert main([*TINY, "--steps", "6", "--checkpoint-every", "3", "--keep-last", "3", "--out", str(whole)]) == 0
+    assert "6 steps on cpu" in capsys.readouterr().out
+    assert (whole / "latest").read_text().strip() == "step-00000006"
+    assert {"tokenizer.model", "history.csv", "curves.png", "run.json", "step-00000003"} <= {
+        p.name for p in whole.iterdir()
+    }
+    model = load_pretrained(whole)
+    assert model.config.hidden_size == 32 and model.config.num_layers == 2 and model.config.sharing == "all"
+    assert model.config.vocab_size == Tokenizer.load(whole / "tokenizer.model").vocab_size
+
+    # Resume from the middle checkpoint into another folder: steps 4..6 must repeat exactly.
+    resumed = main([*TINY, "--steps", "6", "--out", str(part), "--resume", str(whole / "step-00000003")])
+    assert resumed == 0
+    a, b = pd.read_csv(whole / "history.csv"), pd.read_csv(part / "history.csv")
+    assert list(b["step"]) == [1, 2, 3, 4, 5, 6]
+    columns = ["loss", "mlm_loss", "sentence_loss", "mlm_accuracy", "sentence_accuracy", "lr"]
+    pd.testing.assert_frame_equal(a[columns], b[columns], rtol=1e-6, atol=1e-6)
+
+
+def test_mlm_only_and_nsp_tasks_run(tmp_path):
+    assert main([*TINY, "--steps", "1", "--task", "none", "--sharing", "none", "--out", str(tmp_path / "m")]) == 0
+    assert pd.read_csv(tmp_path / "m" / "history.csv")["sentence_accuracy"].isna().all()
+    assert main([*TINY, "--steps", "1", "--task", "nsp", "--out", str(tmp_path / "n")]) == 0
+
+
+def test_bad_arguments_are_reported(tmp_path, capsys):
+    assert main([*TINY, "--steps", "2", "--grad-accumulation", "3", "--out", str(tmp_path)]) == 2
+    assert "--grad-accumulation" in capsys.readouterr().err
+    assert main([*TINY, "--steps", "2", "--out", str(tmp_path / "none"), "--resume"]) == 2
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--out", "x", "--preset", "gpt-2"])

@@ -1,0 +1,225 @@
+"""The training loop: it learns, it is reproducible, and its data order, accumulation and metrics are right."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from albert_lite import AlbertConfig, AlbertForPreTraining, AlbertForSequenceClassification
+from albert_lite.training import (
+    BatchStream,
+    RandomTokenDataset,
+    TrainingConfig,
+    evaluate,
+    make_loader,
+    resolve_precision,
+    train,
+)
+
+CONFIG = AlbertConfig(
+    vocab_size=64, embedding_size=16, hidden_size=32, num_layers=2, num_heads=2, max_position_embeddings=16
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is faster than two that wait for each other on a shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+HISTORY_COLUMNS = ["step", "loss", "mlm_loss", "sentence_loss", "mlm_accuracy", "sentence_accuracy", "lr"]
+
+
+def fresh_model(seed=0, config=CONFIG):
+    torch.manual_seed(seed)
+    return AlbertForPreTraining(config)
+
+
+def run(steps=6, seed=0, batch_size=8, examples=32, model_seed=0, **overrides):
+    dataset = RandomTokenDataset(examples, seq_len=12, vocab_size=64, num_masked=2)
+    loader = make_loader(dataset, batch_size, seed=seed)
+    settings = dict(steps=steps, lr=1e-2, log_every=1, seed=seed, warmup_steps=2)
+    model = fresh_model(model_seed)
+    result = train(model, loader, TrainingConfig(**{**settings, **overrides}), progress=False)
+    return model, result
+
+
+def test_config_refuses_bad_values():
+    for bad in (dict(precision="fp8"), dict(optimizer="sgd"), dict(steps=0), dict(grad_accumulation=0),
+                dict(warmup_steps=20, steps=10), dict(checkpoint_every=5), dict(lr=-1.0), dict(grad_clip=0.0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            TrainingConfig(**bad)
+    assert TrainingConfig(steps=400).warmup == 10  # the paper's 1 in 40
+
+
+def test_precision_choice_on_cpu():
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == "fp32"
+    assert resolve_precision("bf16", cpu) == "bf16"
+    with pytest.raises(ValueError, match="fp16"):
+        resolve_precision("fp16", cpu)
+
+
+def test_training_learns_and_records_history():
+    # A handful of fixed examples (a list: no set_epoch, so no new masks) seen again and again.
+    source = RandomTokenDataset(8, seq_len=12, vocab_size=64, num_masked=2)
+    dataset = [source[i] for i in range(8)]
+    loader = make_loader(dataset, 8)
+    model = fresh_model()
+    eval_loader = make_loader(dataset, 4, shuffle=False, drop_last=False)
+    config = TrainingConfig(steps=40, lr=1e-2, optimizer="adamw", log_every=5, eval_every=20, warmup_steps=4)
+    result = train(model, loader, config, eval_loader=eval_loader, progress=False)
+    h = result.history
+    assert list(h["step"]) == [5, 10, 15, 20, 25, 30, 35, 40]
+    assert set(HISTORY_COLUMNS) <= set(h.columns)
+    assert {"eval_loss", "eval_mlm_accuracy", "eval_sentence_accuracy"} <= set(h.columns)
+    assert h["eval_loss"].notna().sum() == 2  # steps 20 and 40
+    assert h["loss"].iloc[-1] < 0.6 * h["loss"].iloc[0]
+    assert result.final_eval["mlm_accuracy"] > 0.3
+    assert h["mlm_loss"].iloc[-1] + h["sentence_loss"].iloc[-1] == pytest.approx(h["loss"].iloc[-1], rel=1e-5)
+    assert result.wall_time > 0 and result.device == "cpu" and result.precision == "fp32"
+    assert "40 steps on cpu" in result.summary()
+    fig = result.plot()
+    assert len(fig.axes) == 2 and fig.axes[0].get_ylabel() and fig.axes[1].get_xlabel() == "optimizer step"
+
+
+def test_bf16_autocast_on_cpu_trains():
+    _, result = run(steps=2, precision="bf16")
+    assert result.precision == "bf16" and result.history["loss"].notna().all()
+
+
+def test_learning_rate_column_follows_the_schedule():
+    _, result = run(steps=6, warmup_steps=2)
+    # warm-up 2 of 6 steps at peak 1e-2: 0.5, 1, then (6 - s) / 4 for s = 2..5
+    assert list(result.history["lr"]) == pytest.approx([5e-3, 1e-2, 1e-2, 7.5e-3, 5e-3, 2.5e-3])
+
+
+def test_same_seed_same_run_and_other_seed_other_data():
+    model_a, a = run(steps=5, seed=3)
+    model_b, b = run(steps=5, seed=3)
+    _, c = run(steps=5, seed=4)
+    assert a.history["loss"].tolist() == b.history["loss"].tolist()
+    for p, q in zip(model_a.parameters(), model_b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert a.history["loss"].tolist() != c.history["loss"].tolist()
+
+
+def test_gradient_accumulation_equals_the_large_batch():
+    # Every example has the same number of masked tokens, so the mean of two half-batch
+    # losses is the loss of the whole batch, and the steps must agree.
+    big, _ = run(steps=4, batch_size=8)
+    accumulated, result = run(steps=4, batch_size=4, grad_accumulation=2)
+    for p, q in zip(big.parameters(), accumulated.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+    assert len(result.history) == 4
+
+
+def test_grad_clip_bounds_the_update_norm_logged():
+    _, result = run(steps=3, grad_clip=1e-3)
+    assert (result.history["grad_norm"] > 1e-3).all()  # the norm before clipping is what is logged
+
+
+class EpochRecorder(Dataset):
+    """Returns (epoch, index) so the order of examples can be read off the batches."""
+
+    def __init__(self, n):
+        self.n, self.epoch, self.epochs_seen = n, 0, []
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+        self.epochs_seen.append(epoch)
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return {"epoch": torch.tensor(self.epoch), "index": torch.tensor(i)}
+
+
+def read(stream, count):
+    return [(int(b["epoch"][0]), b["index"].tolist()) for b in (next(stream) for _ in range(count))]
+
+
+def test_batch_stream_loops_over_epochs_with_fresh_shuffles():
+    dataset = EpochRecorder(6)
+    stream = BatchStream(DataLoader(dataset, batch_size=3, shuffle=True), seed=0)
+    batches = read(stream, 6)  # three epochs of two batches
+    assert [e for e, _ in batches] == [0, 0, 1, 1, 2, 2]
+    assert dataset.epochs_seen == [0, 1, 2]
+    orders = [batches[i][1] + batches[i + 1][1] for i in (0, 2, 4)]
+    assert all(sorted(order) == list(range(6)) for order in orders)
+    assert len({tuple(order) for order in orders}) > 1
+    assert stream.state() == {"epoch": 2, "position": 2}
+
+
+def test_batch_stream_order_depends_on_seed_only_and_resumes():
+    def batches(seed, torch_seed, **start):
+        torch.manual_seed(torch_seed)  # the global generator must not matter
+        stream = BatchStream(DataLoader(EpochRecorder(8), batch_size=2, shuffle=True), seed=seed, **start)
+        return read(stream, 10 - 4 * bool(start))
+
+    full = batches(0, 1)
+    assert full == batches(0, 2)
+    assert full != batches(1, 1)
+    assert batches(0, 5, epoch=1, position=0) == full[4:]  # 4 batches per epoch
+
+
+def test_evaluate_counts_masked_tokens_and_pairs():
+    model = fresh_model().eval()
+    dataset = RandomTokenDataset(12, seq_len=12, vocab_size=64, num_masked=3)
+    loader = make_loader(dataset, 4, shuffle=False, drop_last=False)
+    model.train()
+    metrics = evaluate(model, loader)
+    assert model.training  # left as it was
+    correct = total = pair_correct = 0
+    with torch.no_grad():
+        model.eval()
+        for batch in loader:
+            out = model(**batch)
+            targets = batch["mlm_labels"][batch["mlm_labels"] != -100]
+            correct += (out.mlm_logits.argmax(-1) == targets).sum().item()
+            total += targets.numel()
+            pair_correct += (out.sentence_logits.argmax(-1) == batch["sentence_labels"]).sum().item()
+    assert total == 36
+    assert metrics["mlm_accuracy"] == pytest.approx(correct / total)
+    assert metrics["sentence_accuracy"] == pytest.approx(pair_correct / 12)
+    assert metrics["examples"] == 12
+
+
+def test_mlm_only_batches_train_and_leave_sentence_metrics_empty():
+    dataset = RandomTokenDataset(16, seq_len=12, vocab_size=64, num_masked=2)
+
+    def collate(items):
+        batch = torch.utils.data.default_collate(items)
+        del batch["sentence_labels"]
+        return batch
+
+    loader = make_loader(dataset, 8, collate_fn=collate)
+    result = train(fresh_model(), loader, TrainingConfig(steps=2, log_every=1), progress=False)
+    assert result.history["sentence_accuracy"].isna().all()
+    assert result.history["mlm_loss"].notna().all()
+
+
+def test_classifier_trains_with_the_same_loop():
+    torch.manual_seed(0)
+    x = torch.randint(5, 64, (16, 10))
+    labels = (x[:, 1] > 34).long()
+    items = [{"input_ids": x[i], "labels": labels[i]} for i in range(16)]
+    loader = make_loader(items, 8)
+    model = AlbertForSequenceClassification(CONFIG, num_labels=2, classifier_dropout=0.0)
+    result = train(model, loader, TrainingConfig(steps=3, log_every=1, optimizer="adamw"), progress=False)
+    assert "accuracy" in result.history and result.history["loss"].notna().all()
+    assert math.isfinite(evaluate(model, loader)["accuracy"])
+
+
+def test_empty_loader_is_refused():
+    with pytest.raises(ValueError, match="no batches"):
+        train(fresh_model(), DataLoader([], batch_size=2), TrainingConfig(steps=1), progress=False)
