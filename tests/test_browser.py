@@ -87,7 +87,8 @@ def test_every_page_renders_cleanly(site):
             page.screenshot(path=str(shot), full_page=True)
             if "Traceback (most recent call last)" in text or re.search(r"\w+Error: ", text):
                 problems.append(f"{name}: shows a Python error")
-            if match := WIDGET_AS_TEXT.search(text):
+            outputs = " ".join(page.locator("article .cell_output").all_inner_texts())
+            if match := WIDGET_AS_TEXT.search(outputs):
                 problems.append(f"{name}: a widget is shown as text ({match.group(0)}...)")
             if match := UNRENDERED_MATH.search(text):
                 problems.append(f"{name}: unrendered math near {text[max(0, match.start() - 40):match.end() + 40]!r}")
