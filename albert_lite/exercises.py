@@ -1,0 +1,212 @@
+"""Answer checkers for the exercises that have a number for an answer.
+
+``check("ch2.ex1", answer)`` says right or wrong. A wrong answer gets a hint aimed at the usual
+mistake behind it, never the answer itself. Expected values are computed from the package, so
+they follow the same formulas the chapters teach.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import AlbertConfig
+from .optim import warmup_decay_factor
+from .params import attention_block, count_parameters, ffn_block
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What is asked, the expected value(s) and hints for the answers that usual mistakes give."""
+
+    question: str
+    expected: tuple[float, ...]
+    tolerance: float = 1e-9  # relative, per part
+    mistakes: dict[tuple[float, ...], str] = field(default_factory=dict)
+    hint: str = "Go back to the formula in the chapter and redo the arithmetic step by step."
+
+
+def _layer(config: AlbertConfig) -> int:
+    return attention_block(config) + ffn_block(config)
+
+
+def _build() -> dict[str, Exercise]:
+    bert_large = AlbertConfig.from_preset("bert-large")
+    bert_base = AlbertConfig.from_preset("bert-base")
+    albert_base = AlbertConfig.from_preset("albert-base")
+    layer_large = _layer(bert_large)
+    h_large = bert_large.hidden_size
+    bare_large = 12 * h_large * h_large  # weights only: the answer without biases and LayerNorms
+    base_total = count_parameters(bert_base)["total"]
+    wider_total = count_parameters(bert_base.replace(hidden_size=1024, num_heads=16))["total"]
+    base_layer = _layer(bert_base)
+    v, e = 30000, 128
+    warmup = 250
+    steps = (0, 124, 249, 250, 5125, 9999)
+    lrs = tuple(1e-3 * warmup_decay_factor(s, warmup, 10_000) for s in steps)
+    return {
+        "ch1.ex1": Exercise(
+            "Parameters in one BERT-large Transformer block (H = 1024, FFN 4H).",
+            (layer_large,),
+            mistakes={
+                (layer_large - 4 * h_large,): "Close: each block has two LayerNorms, each with a gain and a bias.",
+                (bare_large,): "Every dense layer also has a bias vector, and each block has two LayerNorms.",
+                (bare_large + 4 * h_large,): "Count the FFN's biases too: H -> 4H has 4H of them, 4H -> H has H.",
+            },
+            hint="Attention is four H x H dense layers plus a LayerNorm; the FFN is H -> 4H -> H plus a LayerNorm.",
+        ),
+        "ch1.ex2": Exercise(
+            "Parameters added to BERT-base by going from H = 768 to H = 1024 (V, L unchanged).",
+            (wider_total - base_total,),
+            mistakes={(12 * (_layer(bert_base.replace(hidden_size=1024, num_heads=16)) - base_layer),):
+                      "The embeddings (word, position, type, LayerNorm) and the pooler grow with H too."},
+            hint="Compute the whole model at both widths (embeddings, 12 blocks, pooler) and subtract.",
+        ),
+        "ch2.ex1": Exercise(
+            "ALBERT-xxlarge (V = 30000, E = 128, H = 4096): the V x H table and V x E + E x H.",
+            (v * 4096, v * e + e * 4096),
+            mistakes={(v * 4096, v * e): "The factorization has two matrices: add the E x H projection.",
+                      (v * 4096, v * e + e * 4096 + 4096): "Count weights only here, as the chapter's "
+                      "23,040,000 vs 3,938,304 does (no projection bias)."},
+        ),
+        "ch2.ex2": Exercise(
+            "Largest E that still saves parameters, for V = 30000 with H = 768 and with H = 4096.",
+            (math.ceil(v * 768 / (v + 768)) - 1, math.ceil(v * 4096 / (v + 4096)) - 1),
+            mistakes={(768, 4096): "At E = H the factorization costs *more*: you need VE + EH < VH, strictly.",
+                      (749, 3604): "The inequality is strict and E must be an integer: round down, below the bound."},
+            hint="Solve VE + EH < VH for E: E < VH / (V + H), then take the largest integer below the bound.",
+        ),
+        "ch3.ex1": Exercise(
+            "ALBERT-base shapes, all shared in groups of M = 4: total parameters of AlbertModel.",
+            (count_parameters(albert_base.replace(group_size=4))["total"],),
+            mistakes={(count_parameters(albert_base.replace(group_size=4))["total"] - 590_592,):
+                      "AlbertModel includes the pooler (H x H + H).",
+                      (count_parameters(albert_base.replace(group_size=3))["total"],):
+                      "Groups of M = 4 layers: L / M copies of the layer are stored, not M.",
+                      (count_parameters(albert_base)["total"],): "That is one group (M = 12)."},
+        ),
+        "ch3.ex2": Exercise(
+            "BERT-base (E = H = 768) with the attention of all 12 layers shared: total parameters.",
+            (count_parameters(bert_base.replace(sharing="attention"))["total"],),
+            mistakes={(base_total - 12 * attention_block(bert_base),):
+                      "Sharing keeps one copy: 11 of the 12 attention blocks disappear, not 12."},
+            hint="Start from 109,081,344 and remove the attention blocks that sharing makes redundant.",
+        ),
+        "ch4.ex1": Exercise(
+            "Embedding parameters per extra 1,000 pieces: BERT-base (H = 768), ALBERT-base (E = 128).",
+            (1000 * 768, 1000 * e),
+            mistakes={(1000 * 768, 1000 * e + e * 768): "The E x H projection does not grow with V."},
+        ),
+        "ch5.ex1a": Exercise(
+            "Prediction budget: 128 positions, 3 special, mask probability 0.15, cap 20.",
+            (min(20, max(1, round(0.15 * 125))),),
+            mistakes={(20,): "Here 15% of the maskable tokens stays below the cap of 20.",
+                      (18,): "The budget is rounded to the nearest integer, not truncated."},
+        ),
+        "ch5.ex1c": Exercise(
+            "p(n) for n = 1, 2, 3, 4 with p(n) proportional to 1/n.",
+            tuple((1 / n) / sum(1 / k for k in range(1, 5)) for n in range(1, 5)),
+            tolerance=1e-3,
+            mistakes={tuple(6 / 11 * x for x in (1, 1 / 2, 1 / 3, 1 / 4)):
+                      "Normalise over four lengths now: the denominator is 1 + 1/2 + 1/3 + 1/4."},
+            hint="Divide each 1/n by the sum of 1/k over k = 1..4, so that the four add up to 1.",
+        ),
+        "ch5.ex1d": Exercise(
+            "Expected number of words in one span, n <= 3.",
+            (sum(n * (1 / n) for n in range(1, 4)) / sum(1 / n for n in range(1, 4)),),
+            tolerance=1e-3,
+            mistakes={(2.0,): "The lengths are not equally likely: weight each n by p(n) = (1/n) / (11/6)."},
+        ),
+        "ch6.ex1": Exercise(
+            "Standard error of an accuracy near 50% measured on 2,000 pairs (as a fraction).",
+            (math.sqrt(0.25 / 2000),),
+            tolerance=1e-2,
+            mistakes={(0.25 / 2000,): "That is the variance: take its square root.",
+                      (math.sqrt(0.25 / 2000) * 100,): "Give it as a fraction, not in percentage points."},
+        ),
+        "ch7.ex1": Exercise(
+            "Trust ratio, LAMB's step length and AdamW's step length (||w|| = 4, ||u|| = 0.5, lr = 0.01).",
+            (4 / 0.5, 0.01 * 4, 0.01 * 0.5),
+            mistakes={(0.5 / 4, 0.01 * 0.5 / 4 * 0.5, 0.01 * 0.5): "The trust ratio is ||w|| / ||u||, not the "
+                      "other way round."},
+            hint="LAMB scales the AdamW direction by lr * ||w|| / ||u||; AdamW's step is lr * ||u||.",
+        ),
+        "ch7.ex2": Exercise(
+            "Learning rates at steps 0, 124, 249, 250, 5125, 9999 (10,000 steps, warm-up 1 in 40, peak 1e-3).",
+            lrs,
+            tolerance=1e-3,
+            mistakes={tuple(1e-3 * s / warmup if s < warmup else lrs[i] for i, s in enumerate(steps)):
+                      "The first step already has a small learning rate: step s of the warm-up uses (s + 1) / W."},
+            hint="Warm-up lasts 10,000 / 40 steps; after it the rate falls linearly to reach 0 at the end.",
+        ),
+        "ch8.ex1": Exercise(
+            "Weights + gradients + AdamW state in float32, GiB: ALBERT-xxlarge, BERT-large (encoders).",
+            (16 * 222_595_584 / 2**30, 16 * 334_607_360 / 2**30),
+            tolerance=1e-2,
+            mistakes={(8 * 222_595_584 / 2**30, 8 * 334_607_360 / 2**30):
+                      "AdamW keeps two moments per weight: 4 bytes x (weight + gradient + 2 moments).",
+                      (16 * 222_595_584 / 1e9, 16 * 334_607_360 / 1e9): "A GiB is 2**30 bytes, not 10**9."},
+        ),
+        "ch8.ex2": Exercise(
+            "Sequence length S at which 4SH equals 24H^2 for ALBERT-base (H = 768).",
+            (6 * 768,),
+            mistakes={(768,): "Solve 4 S H = 24 H^2 for S: the H on each side leaves a factor of H."},
+        ),
+        "ch10.ex1": Exercise(
+            "albert-base-v2 shapes: (a) parameters with 3 groups, (b) group of layer 7, (c) parameters with "
+            "1 group and inner_group_num = 2.",
+            (3_906_048 + 99_072 + 3 * 7_087_872 + 590_592, 7 // (12 // 3), 3_906_048 + 99_072 + 2 * 7_087_872
+             + 590_592),
+            mistakes={(3_906_048 + 99_072 + 3 * 7_087_872 + 590_592, 7 // 3,
+                       3_906_048 + 99_072 + 2 * 7_087_872 + 590_592):
+                      "Groups are contiguous blocks of L / G layers: layer i uses group i // (L / G)."},
+        ),
+    }
+
+
+EXERCISES: dict[str, Exercise] = _build()
+
+
+def _as_tuple(answer: Any) -> tuple[float, ...]:
+    if isinstance(answer, dict):
+        answer = list(answer.values())
+    if isinstance(answer, (str, bytes)) or not isinstance(answer, Sequence):
+        answer = [answer]
+    try:
+        return tuple(float(a) for a in answer)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"answers are numbers (or a list of numbers), got {answer!r}") from error
+
+
+def _close(a: Sequence[float], b: Sequence[float], tolerance: float) -> bool:
+    if len(a) != len(b):
+        return False
+    return all(math.isclose(x, y, rel_tol=tolerance, abs_tol=1e-12) for x, y in zip(a, b, strict=True))
+
+
+def feedback(key: str, answer: Any) -> tuple[bool, str]:
+    """(right?, message) for an answer; the message of a wrong answer is a hint."""
+    if key not in EXERCISES:
+        raise KeyError(f"no checker named {key!r}; known: {', '.join(EXERCISES)}")
+    exercise = EXERCISES[key]
+    given = _as_tuple(answer)
+    if len(given) != len(exercise.expected):
+        return False, f"Expected {len(exercise.expected)} number(s) for: {exercise.question}"
+    if _close(given, exercise.expected, exercise.tolerance):
+        return True, f"Right! {exercise.question}"
+    for wrong, hint in exercise.mistakes.items():
+        if _close(given, wrong, exercise.tolerance):
+            return False, f"Not yet. {hint}"
+    parts = [i + 1 for i, (x, y) in enumerate(zip(given, exercise.expected, strict=True))
+             if not math.isclose(x, y, rel_tol=exercise.tolerance, abs_tol=1e-12)]
+    where = f" (part {', '.join(map(str, parts))} is off)" if len(exercise.expected) > 1 else ""
+    return False, f"Not yet{where}. {exercise.hint}"
+
+
+def check(key: str, answer: Any, show: Callable[[str], None] = print) -> bool:
+    """Print whether ``answer`` to exercise ``key`` is right, with a hint if not; return it."""
+    right, message = feedback(key, answer)
+    show(message)
+    return right
