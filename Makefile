@@ -22,9 +22,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 install: $(STAMP)
 
 # Execute every notebook (small scale on a CPU) and render _build/html; any warning fails.
+# One BLAS/OpenMP thread: the chapters' models are small, and a second thread only adds contention.
 book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	OMP_NUM_THREADS=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check albert_lite tests benchmarks scripts notebooks
@@ -48,7 +49,7 @@ test: lint pytest nbval nbval-ipywidgets7
 # Re-execute the committed notebooks in place at the small CPU scale (what the repository stores).
 execute: $(STAMP)
 	for nb in notebooks/*.ipynb; do \
-	  ALBERT_LITE_SCALE=small $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	  OMP_NUM_THREADS=1 ALBERT_LITE_SCALE=small $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=True "$$nb" || exit 1; \
 	done
 
