@@ -1,0 +1,416 @@
+"""Fine-tuning ALBERT on a sentence classification task that needs no download.
+
+The task: from one paragraph of a State of the Union address, tell the era it was given in
+(four eras by year, :data:`ERAS`). Examples are split *by speech*: every paragraph of a held-out
+speech is unseen in training, so a model cannot score by recognising a speech it already saw.
+Classes are balanced by sampling the same number of paragraphs per era, so chance is 1 / 4.
+
+The pieces follow the usual recipe (BERT's and ALBERT's): put ``[CLS] paragraph [SEP]`` through
+the encoder, classify the pooled ``[CLS]`` vector, train everything with a small learning rate;
+start the encoder from a pretrained :class:`~albert_lite.model.AlbertForPreTraining` with
+:func:`classifier_from_pretrained`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from .corpus import Document
+from .model import AlbertForPreTraining, AlbertForSequenceClassification, AlbertModel
+from .tokenizer import CLS_ID, PAD_ID, SEP_ID
+from .training import TrainingConfig, TrainingResult, make_loader, move_to, train
+
+# (name, first year, last year): four eras of the address, from the founding to today.
+ERAS: tuple[tuple[str, int, int], ...] = (
+    ("1790-1860", 1790, 1860),  # from Washington to the eve of the Civil War
+    ("1861-1932", 1861, 1932),  # the Civil War, industrialisation, the First World War
+    ("1933-1980", 1933, 1980),  # the New Deal, the Second World War, the Cold War
+    ("1981-today", 1981, 9999),  # from Reagan on
+)
+ERA_NAMES: tuple[str, ...] = tuple(name for name, _, _ in ERAS)
+
+
+def era_of(year: int) -> int:
+    """The index in :data:`ERAS` of the era that contains ``year``."""
+    for index, (_, first, last) in enumerate(ERAS):
+        if first <= year <= last:
+            return index
+    raise ValueError(f"year={year!r} is outside every era: the addresses start in {ERAS[0][1]}")
+
+
+def sotu_era_label(doc: Document) -> int:
+    """A speech's era, from its ``year`` metadata (as :func:`~albert_lite.corpus.load_corpus` sets it)."""
+    if "year" not in doc.metadata:
+        raise ValueError(f"document {doc.id!r} has no 'year' metadata: era labels need State of the Union speeches")
+    return era_of(int(doc.metadata["year"]))
+
+
+# ----------------------------------------------------------------------------------------
+# Examples
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    """One example: a paragraph, its class, and the speech (document) it came from."""
+
+    text: str
+    label: int
+    doc_id: str
+
+
+def paragraph_examples(
+    docs: Sequence[Document], label_of: Callable[[Document], int], min_words: int = 8
+) -> list[LabelledText]:
+    """Every paragraph of at least ``min_words`` words, labelled with its document's class.
+
+    Very short paragraphs ("Thank you.", a lone salutation) carry almost no evidence either way.
+    """
+    examples = []
+    for doc in docs:
+        label = label_of(doc)
+        for paragraph in doc.paragraphs:
+            text = " ".join(paragraph)
+            if len(text.split()) >= min_words:
+                examples.append(LabelledText(text, label, doc.id))
+    return examples
+
+
+def balance(examples: Sequence[LabelledText], num_labels: int, per_label: int | None = None,
+            seed: int = 0) -> list[LabelledText]:
+    """The same number of examples of every class (a seeded sample; ``None``: as many as the rarest),
+    in a seeded random order.
+
+    Balanced classes make accuracy easy to read: chance is exactly ``1 / num_labels``.
+    """
+    by_label: dict[int, list[LabelledText]] = {k: [] for k in range(num_labels)}
+    for example in examples:
+        if not 0 <= example.label < num_labels:
+            raise ValueError(f"label {example.label} is not in 0..{num_labels - 1}")
+        by_label[example.label].append(example)
+    smallest = min(len(group) for group in by_label.values())
+    if smallest == 0:
+        missing = [k for k, group in by_label.items() if not group]
+        raise ValueError(f"no examples of label(s) {missing}: every class needs at least one example")
+    if per_label is None:
+        per_label = smallest
+    if per_label > smallest:
+        raise ValueError(f"per_label={per_label} is more than the rarest class has ({smallest})")
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in range(num_labels):
+        group = by_label[label]
+        chosen += [group[i] for i in rng.choice(len(group), size=per_label, replace=False).tolist()]
+    # Mixed order, so that the first batches of an unshuffled loader already hold every class.
+    return [chosen[i] for i in rng.permutation(len(chosen)).tolist()]
+
+
+class ClassificationDataset(Dataset):
+    """Texts encoded once as ``[CLS] text [SEP]`` (cut to ``max_len`` tokens), with their labels."""
+
+    def __init__(self, examples: Sequence[LabelledText], tokenizer, max_len: int):
+        if max_len < 3:
+            raise ValueError(f"max_len={max_len} is not allowed: [CLS] text [SEP] needs at least 3 tokens")
+        if not examples:
+            raise ValueError("ClassificationDataset got no examples")
+        self.examples = list(examples)
+        self.max_len = max_len
+        encoded = tokenizer.encode_batch([e.text for e in self.examples])
+        self.ids = [[CLS_ID, *ids[: max_len - 2], SEP_ID] for ids in encoded]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        ids = torch.tensor(self.ids[index], dtype=torch.long)
+        return {
+            "input_ids": ids,
+            "token_type_ids": torch.zeros_like(ids),
+            "labels": torch.tensor(self.examples[index].label, dtype=torch.long),
+        }
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.array([e.label for e in self.examples])
+
+
+def collate_classification(batch: Sequence[dict[str, torch.Tensor]], pad_id: int = PAD_ID) -> dict[str, torch.Tensor]:
+    """Pad to the longest example; the result is ``AlbertForSequenceClassification(**batch)``'s input."""
+    if not batch:
+        raise ValueError("collate_classification got an empty batch")
+    n, length = len(batch), max(len(item["input_ids"]) for item in batch)
+    out = {
+        "input_ids": torch.full((n, length), pad_id, dtype=torch.long),
+        "token_type_ids": torch.zeros((n, length), dtype=torch.long),
+        "attention_mask": torch.zeros((n, length), dtype=torch.long),
+    }
+    for row, item in enumerate(batch):
+        k = len(item["input_ids"])
+        out["input_ids"][row, :k] = item["input_ids"]
+        out["token_type_ids"][row, :k] = item["token_type_ids"]
+        out["attention_mask"][row, :k] = 1
+    out["labels"] = torch.stack([item["labels"] for item in batch])
+    return out
+
+
+@dataclass
+class ClassificationData:
+    """A labelled train set and a test set from other documents (speeches), and the class names."""
+
+    train: ClassificationDataset
+    test: ClassificationDataset
+    label_names: tuple[str, ...]
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names)
+
+    def loader(self, split: str, batch_size: int, seed: int = 0) -> DataLoader:
+        """Shuffled, full batches for ``"train"``; every example in order for ``"test"``."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split={split!r} is not allowed: use 'train' or 'test'")
+        if split == "train":
+            return make_loader(self.train, batch_size, seed=seed, collate_fn=collate_classification)
+        return make_loader(self.test, batch_size, shuffle=False, drop_last=False, collate_fn=collate_classification)
+
+    def describe(self) -> pd.DataFrame:
+        """Examples and documents per class in each split: the table a chapter shows first."""
+        rows = []
+        for label, name in enumerate(self.label_names):
+            row = {"label": label, "class": name}
+            for split, data in (("train", self.train), ("test", self.test)):
+                chosen = [e for e in data.examples if e.label == label]
+                row[f"{split} examples"] = len(chosen)
+                row[f"{split} documents"] = len({e.doc_id for e in chosen})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def classification_data(
+    tokenizer,
+    max_len: int,
+    train_docs: Sequence[Document],
+    test_docs: Sequence[Document],
+    label_of: Callable[[Document], int],
+    label_names: Sequence[str],
+    *,
+    train_per_label: int | None = None,
+    test_per_label: int | None = None,
+    min_words: int = 8,
+    seed: int = 0,
+) -> ClassificationData:
+    """Paragraph classification with train and test drawn from *different* documents, classes balanced."""
+    train_ids, test_ids = {d.id for d in train_docs}, {d.id for d in test_docs}
+    shared = sorted(train_ids & test_ids)
+    if shared:
+        raise ValueError(f"documents {shared[:3]} are in both splits: train and test must come from different ones")
+    num_labels = len(label_names)
+    if num_labels < 2:
+        raise ValueError(f"label_names={tuple(label_names)} is not allowed: a classifier needs at least 2 classes")
+    splits = {}
+    for name, docs, per_label, split_seed in (("train", train_docs, train_per_label, seed),
+                                              ("test", test_docs, test_per_label, seed + 1)):
+        if not docs:
+            raise ValueError(f"no {name} documents given")
+        examples = paragraph_examples(docs, label_of, min_words)
+        try:
+            examples = balance(examples, num_labels, per_label, seed=split_seed)
+        except ValueError as error:
+            raise ValueError(f"{name} split: {error}") from None
+        splits[name] = ClassificationDataset(examples, tokenizer, max_len)
+    return ClassificationData(splits["train"], splits["test"], tuple(label_names))
+
+
+def sotu_classification_data(
+    tokenizer,
+    max_len: int,
+    train_docs: Sequence[Document],
+    test_docs: Sequence[Document],
+    *,
+    train_per_label: int | None = None,
+    test_per_label: int | None = None,
+    min_words: int = 8,
+    seed: int = 0,
+) -> ClassificationData:
+    """State of the Union paragraphs labelled with their era (:data:`ERAS`), split by speech.
+
+    Pass the same document split the tokenizer and the pretraining used (e.g.
+    ``experiments.prepare_corpus``): then no test speech was seen, even unlabelled, before testing.
+    """
+    return classification_data(
+        tokenizer, max_len, train_docs, test_docs, sotu_era_label, ERA_NAMES,
+        train_per_label=train_per_label, test_per_label=test_per_label, min_words=min_words, seed=seed,
+    )
+
+
+SST2_LABELS: tuple[str, ...] = ("negative", "positive")
+
+
+def sst2_classification_data(
+    tokenizer, max_len: int, *, train_examples: int | None = None, seed: int = 0
+) -> ClassificationData:
+    """GLUE's SST-2 (movie-review sentences, negative or positive) through ``datasets``: online only.
+
+    Its test labels are not public, so the validation split (872 sentences) is the test set.
+    ``train_examples`` keeps a seeded sample of the 67,349 training sentences. Offline it fails
+    within about 2 seconds with a clear message instead of waiting on the network.
+    """
+    from .corpus import _online
+
+    if not _online():
+        raise RuntimeError(
+            "SST-2 needs internet access to huggingface.co and none was found within 2 s "
+            "(or HF_DATASETS_OFFLINE / HF_HUB_OFFLINE is set); the era task, sotu_classification_data, works offline"
+        )
+    try:
+        import datasets
+    except ImportError:
+        raise ImportError("SST-2 needs the `datasets` package: pip install datasets") from None
+    glue = datasets.load_dataset("nyu-mll/glue", "sst2")
+    splits = {}
+    for name, split in (("train", "train"), ("test", "validation")):
+        rows = glue[split]
+        examples = [LabelledText(text, int(label), f"sst2-{split}-{i}")
+                    for i, (text, label) in enumerate(zip(rows["sentence"], rows["label"], strict=True))]
+        if name == "train" and train_examples is not None and train_examples < len(examples):
+            keep = np.random.default_rng(seed).choice(len(examples), size=train_examples, replace=False)
+            examples = [examples[i] for i in keep.tolist()]
+        splits[name] = ClassificationDataset(examples, tokenizer, max_len)
+    return ClassificationData(splits["train"], splits["test"], SST2_LABELS)
+
+
+# ----------------------------------------------------------------------------------------
+# Models
+# ----------------------------------------------------------------------------------------
+
+
+def classifier_from_pretrained(
+    pretrained: AlbertForPreTraining | AlbertModel | str | os.PathLike, num_labels: int,
+    classifier_dropout: float = 0.1,
+) -> AlbertForSequenceClassification:
+    """A classifier whose encoder (embeddings, layers, pooler) is a copy of a pretrained one.
+
+    ``pretrained`` is a model or a checkpoint folder (read with
+    :func:`~albert_lite.checkpoint.load_pretrained`). The pretraining heads are left behind;
+    the new linear classifier starts from scratch.
+    """
+    if isinstance(pretrained, (str, os.PathLike)):
+        from .checkpoint import load_pretrained
+
+        pretrained = load_pretrained(pretrained)
+    encoder = pretrained.albert if isinstance(pretrained, AlbertForPreTraining) else pretrained
+    if not isinstance(encoder, AlbertModel):
+        raise TypeError(
+            f"cannot take an encoder from a {type(pretrained).__name__}: pass an AlbertForPreTraining, "
+            "an AlbertModel or a checkpoint folder"
+        )
+    model = AlbertForSequenceClassification(encoder.config, num_labels, classifier_dropout)
+    copy_encoder(model, encoder)
+    return model.to(next(encoder.parameters()).device)
+
+
+def copy_encoder(classifier: AlbertForSequenceClassification, encoder: AlbertModel | AlbertForPreTraining) -> None:
+    """Overwrite ``classifier.albert`` with the weights of ``encoder`` (same config required)."""
+    if isinstance(encoder, AlbertForPreTraining):
+        encoder = encoder.albert
+    if classifier.config != encoder.config:
+        ours, theirs = classifier.config.to_dict(), encoder.config.to_dict()
+        differences = {k: (theirs[k], ours[k]) for k in ours if ours[k] != theirs[k]}
+        raise ValueError(f"the encoders have different configs (pretrained, classifier): {differences}")
+    classifier.albert.load_state_dict(encoder.state_dict())
+
+
+# ----------------------------------------------------------------------------------------
+# Training and evaluation
+# ----------------------------------------------------------------------------------------
+
+
+def finetune(
+    model: AlbertForSequenceClassification,
+    data: ClassificationData,
+    steps: int,
+    batch_size: int = 32,
+    lr: float = 1e-4,
+    optimizer: str = "adamw",
+    seed: int = 0,
+    progress: bool = True,
+    **settings,
+) -> TrainingResult:
+    """Train all of ``model`` on ``data.train`` with :func:`albert_lite.training.train`, then test.
+
+    The learning-rate schedule is the pretraining one (linear warm-up, linear decay); the
+    result's ``final_eval`` holds the test accuracy. Extra ``settings`` go to TrainingConfig.
+    """
+    if not isinstance(model, AlbertForSequenceClassification):
+        raise TypeError(f"finetune trains an AlbertForSequenceClassification, not a {type(model).__name__}")
+    if model.num_labels != data.num_labels:
+        raise ValueError(f"the model predicts {model.num_labels} classes but the data has {data.num_labels}")
+    if len(data.train) < batch_size:
+        raise ValueError(f"batch_size={batch_size} is larger than the training set ({len(data.train)} examples)")
+    config = TrainingConfig(steps=steps, lr=lr, optimizer=optimizer, seed=seed,
+                            log_every=settings.pop("log_every", max(1, steps // 20)), **settings)
+    return train(model, data.loader("train", batch_size, seed), config, eval_loader=data.loader("test", batch_size),
+                 progress=progress)
+
+
+@torch.no_grad()
+def predict(model: AlbertForSequenceClassification, loader: DataLoader) -> tuple[np.ndarray, np.ndarray, float]:
+    """True labels, predicted labels and the summed cross-entropy over every example of ``loader``."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    labels, predictions, loss_sum = [], [], 0.0
+    try:
+        for batch in loader:
+            batch = move_to(batch, device)
+            logits, _ = model(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"])
+            loss_sum += F.cross_entropy(logits.float(), batch["labels"], reduction="sum").item()
+            labels.append(batch["labels"].cpu())
+            predictions.append(logits.argmax(-1).cpu())
+    finally:
+        model.train(was_training)
+    if not labels:
+        raise ValueError("the loader yields no batches: is the dataset empty?")
+    return torch.cat(labels).numpy(), torch.cat(predictions).numpy(), loss_sum
+
+
+def evaluate_classifier(model: AlbertForSequenceClassification, loader: DataLoader) -> dict[str, float]:
+    """Accuracy and mean cross-entropy over every example of ``loader`` (dropout off)."""
+    labels, predictions, loss_sum = predict(model, loader)
+    return {"accuracy": float((labels == predictions).mean()), "loss": loss_sum / len(labels),
+            "examples": float(len(labels))}
+
+
+def confusion_table(model: AlbertForSequenceClassification, loader: DataLoader,
+                    label_names: Sequence[str]) -> pd.DataFrame:
+    """Rows: the true class; columns: the predicted class; cells: counts."""
+    labels, predictions, _ = predict(model, loader)
+    counts = Counter(zip(labels.tolist(), predictions.tolist(), strict=True))
+    k = len(label_names)
+    table = [[counts.get((t, p), 0) for p in range(k)] for t in range(k)]
+    return pd.DataFrame(table, index=pd.Index(label_names, name="true"),
+                        columns=pd.Index(label_names, name="predicted"))
+
+
+def chance_accuracy(num_labels: int) -> float:
+    """What guessing scores on balanced classes."""
+    if num_labels < 2:
+        raise ValueError(f"num_labels={num_labels} is not allowed: at least 2")
+    return 1.0 / num_labels
+
+
+__all__ = [
+    "ERAS", "ERA_NAMES", "ClassificationData", "ClassificationDataset", "LabelledText", "balance",
+    "chance_accuracy", "classification_data", "classifier_from_pretrained", "collate_classification",
+    "confusion_table", "copy_encoder", "era_of", "evaluate_classifier", "finetune", "paragraph_examples",
+    "predict", "SST2_LABELS", "sotu_classification_data", "sotu_era_label", "sst2_classification_data",
+]
