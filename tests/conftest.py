@@ -40,6 +40,15 @@ def random_valid_configs(count: int, seed: int = 0) -> list[AlbertConfig]:
     return configs
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is faster than two that wait for each other on a shared CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def tiny():
     torch.manual_seed(0)

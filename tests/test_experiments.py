@@ -3,18 +3,9 @@
 import math
 
 import pandas as pd
-import pytest
 import torch
 
 from albert_lite import experiments as ex
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def check_run_line(frame: pd.DataFrame, models: int):

@@ -32,13 +32,6 @@ from albert_lite.tokenizer import CLS_ID, PAD_ID, SEP_ID, train_tokenizer
 TOPICS = ("baking", "sailing", "astronomy", "chess")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster than two that wait for each other on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,6 @@ from albert_lite import AlbertConfig, AlbertForPreTraining
 from albert_lite.optim import Lamb, build_optimizer, linear_warmup_decay, parameter_groups, warmup_decay_factor
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster than two that wait for each other on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def reference_lamb(w, grads, lr, b1, b2, eps, wd, bias_correction=True, trust=True):
     """The LAMB rule in float64 NumPy, one parameter tensor, one gradient per step."""
     w = np.array(w, dtype=np.float64)

@@ -5,21 +5,10 @@ import sys
 
 import pandas as pd
 import pytest
-import torch
 
 from albert_lite.checkpoint import load_pretrained
 from albert_lite.pretrain import build_parser, main
 from albert_lite.tokenizer import Tokenizer
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster than two that wait for each other on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 TINY = [
     "--corpus", "synthetic", "--max-documents", "30", "--vocab-size", "90", "--embedding-size", "16",
