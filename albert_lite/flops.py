@@ -24,7 +24,11 @@ def _check_positive(name: str, value: int) -> None:
 
 
 def flops(
-    config: AlbertConfig, seq_len: int, with_heads: bool = False, masked_fraction: float | None = None
+    config: AlbertConfig,
+    seq_len: int,
+    with_heads: bool = False,
+    masked_fraction: float | None = None,
+    last_layer_positions: int | None = None,
 ) -> dict[str, float]:
     """Forward FLOPs per token by component, plus ``total``.
 
@@ -38,6 +42,11 @@ def flops(
       scores, and the 2-way sentence head, ``2 * 2 H`` per sequence. ``masked_fraction`` is the
       share of positions the MLM head scores (``None``: every position, as without labels;
       0.15 for a pretraining batch in which albert_lite scores masked positions only).
+
+    ``last_layer_positions`` (Q): the last layer computes its keys and values at all S positions
+    but everything else only at Q of them, as ``AlbertForPreTraining`` does when the heads read
+    [CLS] and the masked positions alone (Q = 1 + the most masked positions of a sequence in the
+    batch, ``read_positions``). ``None``: every layer runs at every position.
     """
     config.validate()
     _check_positive("seq_len", seq_len)
@@ -45,12 +54,17 @@ def flops(
         raise ValueError(f"masked_fraction={masked_fraction!r} is not allowed: it must be in [0, 1] or None")
     e, h, v = config.embedding_size, config.hidden_size, config.vocab_size
     i, layers, s = config.intermediate_size, config.num_layers, seq_len
+    q = s if last_layer_positions is None else last_layer_positions
+    if isinstance(q, bool) or not isinstance(q, int) or not 1 <= q <= s:
+        raise ValueError(f"last_layer_positions={last_layer_positions!r} is not allowed: it must be in [1, seq_len]")
     scored = 1.0 if masked_fraction is None else masked_fraction
+    # Keys and values at every position; queries, output projection, Q K^T and A V at `queries` of them.
+    attention_layer = lambda queries: 2 * 2 * h * h + queries / s * (2 * 2 * h * h + 2 * 2 * s * h)
     counts = {
         "embedding": 0.0,
         "projection": float(2 * e * h) if config.has_projection else 0.0,
-        "attention": float(layers * (4 * 2 * h * h + 2 * 2 * s * h)),
-        "ffn": float(layers * 2 * 2 * h * i),
+        "attention": (layers - 1) * attention_layer(s) + attention_layer(q),
+        "ffn": (layers - 1 + q / s) * 2 * 2 * h * i,
         "pooler": 2 * h * h / s,
         "heads": scored * (2 * h * e + 2 * e * v) + 2 * 2 * h / s if with_heads else 0.0,
     }
@@ -58,6 +72,8 @@ def flops(
     return counts
 
 
-def training_flops(config: AlbertConfig, seq_len: int, masked_fraction: float | None = 0.15) -> float:
+def training_flops(
+    config: AlbertConfig, seq_len: int, masked_fraction: float | None = 0.15, last_layer_positions: int | None = None
+) -> float:
     """FLOPs per token of one pretraining step (forward + backward, heads included): 3x forward."""
-    return 3 * flops(config, seq_len, with_heads=True, masked_fraction=masked_fraction)["total"]
+    return 3 * flops(config, seq_len, True, masked_fraction, last_layer_positions)["total"]

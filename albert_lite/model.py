@@ -67,18 +67,23 @@ class SelfAttention(nn.Module):
         self.dropout_p = config.dropout
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
-        batch, seq_len, hidden = x.shape
+    def forward(
+        self, x: torch.Tensor, attention_bias: torch.Tensor | None, queries: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Every position of ``x`` attends to all of ``x``; or, given ``queries`` (a subset of the
+        positions, shape (B, Q, H)), only those attend, and only their outputs are computed."""
+        queries = x if queries is None else queries
+        batch, hidden = x.shape[0], x.shape[2]
 
         def heads(t: torch.Tensor) -> torch.Tensor:  # (B, S, H) -> (B, heads, S, H / heads)
-            return t.view(batch, seq_len, self.num_heads, hidden // self.num_heads).transpose(1, 2)
+            return t.view(batch, t.shape[1], self.num_heads, hidden // self.num_heads).transpose(1, 2)
 
-        q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
+        q, k, v = heads(self.query(queries)), heads(self.key(x)), heads(self.value(x))
         context = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attention_bias, dropout_p=self.dropout_p if self.training else 0.0
         )
-        context = context.transpose(1, 2).reshape(batch, seq_len, hidden)
-        return self.layer_norm(x + self.dropout(self.dense(context)))
+        context = context.transpose(1, 2).reshape(queries.shape)
+        return self.layer_norm(queries + self.dropout(self.dense(context)))
 
 
 class FeedForward(nn.Module):
@@ -124,23 +129,39 @@ class AlbertEncoder(nn.Module):
         self.activation_checkpointing = False
 
     def forward(
-        self, x: torch.Tensor, attention_bias: torch.Tensor | None, output_hidden_states: bool = False
+        self,
+        x: torch.Tensor,
+        attention_bias: torch.Tensor | None,
+        output_hidden_states: bool = False,
+        last_layer_positions: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
+        """``last_layer_positions`` (B, Q): compute the last layer only at these positions (the
+        ones a head will read); every earlier layer, and the last layer's keys, use them all."""
         states = [x] if output_hidden_states else None
-        for attention_index, ffn_index in self.plan:
+        last = len(self.plan) - 1
+        for layer, (attention_index, ffn_index) in enumerate(self.plan):
             attention, ffn = self.attention[attention_index], self.ffn[ffn_index]
+            queries = None
+            if layer == last and last_layer_positions is not None:
+                queries = x.gather(1, last_layer_positions[..., None].expand(-1, -1, x.shape[-1]))
             if self.activation_checkpointing and self.training:
                 # Keep only the layer's input; recompute its inside during the backward pass.
-                x = checkpoint(_layer, attention, ffn, x, attention_bias, use_reentrant=False)
+                x = checkpoint(_layer, attention, ffn, x, attention_bias, queries, use_reentrant=False)
             else:
-                x = _layer(attention, ffn, x, attention_bias)
+                x = _layer(attention, ffn, x, attention_bias, queries)
             if states is not None:
                 states.append(x)
         return x, (tuple(states) if states is not None else None)
 
 
-def _layer(attention: SelfAttention, ffn: FeedForward, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    return ffn(attention(x, bias))
+def _layer(
+    attention: SelfAttention,
+    ffn: FeedForward,
+    x: torch.Tensor,
+    bias: torch.Tensor | None,
+    queries: torch.Tensor | None = None,
+) -> torch.Tensor:
+    return ffn(attention(x, bias, queries))
 
 
 @dataclass
@@ -181,7 +202,10 @@ class AlbertModel(nn.Module):
         token_type_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        last_layer_positions: torch.Tensor | None = None,
     ) -> AlbertOutput:
+        """``last_layer_positions`` (B, Q), whose first column must be 0 ([CLS], which the pooler
+        reads): ``last_hidden_state`` then holds only those Q positions, with the same values there."""
         if input_ids.dim() != 2:
             raise ValueError(f"input_ids must have shape (batch, seq_len), got {tuple(input_ids.shape)}")
         if input_ids.shape[1] > self.config.max_position_embeddings:
@@ -195,7 +219,7 @@ class AlbertModel(nn.Module):
         if self.projection is not None:
             x = self.projection(x)
         bias = attention_bias(attention_mask, x.dtype)
-        x, states = self.encoder(x, bias, output_hidden_states)
+        x, states = self.encoder(x, bias, output_hidden_states, last_layer_positions)
         pooled = torch.tanh(self.pooler(x[:, 0]))
         return AlbertOutput(x, pooled, states)
 
@@ -269,26 +293,39 @@ class AlbertForPreTraining(nn.Module):
         sentence_labels: torch.Tensor | None = None,
         output_hidden_states: bool = False,
     ) -> PreTrainingOutput:
-        out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states)
-        hidden = out.last_hidden_state
         word_embeddings = self.albert.embeddings.word_embeddings.weight
         mlm_loss = sentence_loss = None
         if mlm_labels is not None:
-            # Score the vocabulary only where a token is to be predicted: ~15% of positions.
+            # The heads read [CLS] and the ~15% masked positions only, so the last layer runs only
+            # there (everywhere when every layer's hidden states are asked for), and the
+            # vocabulary is scored only where a token is to be predicted.
             selected = mlm_labels != IGNORE_INDEX
-            mlm_logits = self.mlm_head(hidden[selected], word_embeddings)
+            positions = None if output_hidden_states else read_positions(selected)
+            out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states, positions)
+            rows = selected if positions is None else selected.gather(1, positions)
+            mlm_logits = self.mlm_head(out.last_hidden_state[rows], word_embeddings)
             targets = mlm_labels[selected]
             mlm_loss = (
                 F.cross_entropy(mlm_logits.float(), targets) if targets.numel() else mlm_logits.sum() * 0.0
             )
         else:
-            mlm_logits = self.mlm_head(hidden, word_embeddings)
+            out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states)
+            mlm_logits = self.mlm_head(out.last_hidden_state, word_embeddings)
         sentence_logits = self.sentence_head(self.dropout(out.pooled_output))
         if sentence_labels is not None:
             sentence_loss = F.cross_entropy(sentence_logits.float(), sentence_labels)
         losses = [loss for loss in (mlm_loss, sentence_loss) if loss is not None]
         total = sum(losses[1:], losses[0]) if losses else None
         return PreTrainingOutput(mlm_logits, sentence_logits, mlm_loss, sentence_loss, total, out.hidden_states)
+
+
+def read_positions(selected: torch.Tensor) -> torch.Tensor:
+    """(B, S) True where a head reads -> (B, Q) positions: 0 ([CLS]), then the selected ones in
+    order; rows with fewer than Q are filled with unselected positions (computed, never read)."""
+    keep = selected.clone()
+    keep[:, 0] = True
+    # A stable sort puts the kept positions first, in their original order.
+    return torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices[:, : int(keep.sum(1).max())]
 
 
 class AlbertForSequenceClassification(nn.Module):

@@ -15,7 +15,8 @@ Both train in lockstep, so the losses are compared again at every timed step.
 On CUDA both models run under bf16 autocast (fp32 where the GPU has no bf16; ``--bf16`` asks
 for it on other devices too) and the script
 reports tokens per second and MFU: model FLOPs per second (3x the analytical forward FLOPs of
-``albert_lite.flops``, with the MLM head on the masked positions only) over the GPU's peak.
+``albert_lite.flops``, with the MLM head and the last layer on [CLS] and the masked positions only:
+the work the loss needs) over the GPU's peak.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from datetime import date
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, seed_everything
-from albert_lite.flops import flops
+from albert_lite.flops import flops, training_flops
 from albert_lite.interop import to_transformers
-from albert_lite.model import IGNORE_INDEX
+from albert_lite.model import IGNORE_INDEX, read_positions
 from albert_lite.profiling import synthetic_batch
 
 # Dense bf16 tensor-core peak in TFLOP/s, by a substring of torch.cuda.get_device_name().
@@ -235,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
 
     peak = peak_flops(device, args.peak_tflops, use_bf16)
     threads = torch.get_num_threads()
-    train_flops = 3 * flops(config, args.seq_len, with_heads=True, masked_fraction=masked_fraction)["total"]
+    # The work the loss needs (what albert_lite does): MLM head at the masked positions, last layer
+    # at [CLS] and those positions only. transformers does more; both are measured against this.
+    last_layer = read_positions(batch["mlm_labels"] != IGNORE_INDEX).shape[1]
+    train_flops = training_flops(config, args.seq_len, masked_fraction, last_layer)
     infer_flops = flops(config, args.seq_len)["total"]
     for label, result, per_token in (("training step", training, train_flops), ("inference", inference, infer_flops)):
         for who in ("albert_lite", "transformers"):

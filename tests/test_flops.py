@@ -15,6 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, AlbertModel
 from albert_lite.flops import flops, training_flops
+from albert_lite.model import read_positions
 
 BATCH, SEQ = 2, 12
 CONFIGS = {
@@ -66,7 +67,10 @@ def test_pretraining_forward_matches_counter_by_component(name):
         model, lambda: model(ids, attention_mask=torch.ones_like(ids), mlm_labels=labels,
                              sentence_labels=torch.tensor([0, 1]))
     )
-    expected = flops(config, SEQ, with_heads=True, masked_fraction=5 / (BATCH * SEQ))
+    # The last layer runs only at [CLS] and the masked positions (padded to the fullest sequence).
+    q = read_positions(labels != -100).shape[1]
+    assert q < SEQ
+    expected = flops(config, SEQ, with_heads=True, masked_fraction=5 / (BATCH * SEQ), last_layer_positions=q)
     tokens = BATCH * SEQ
     for component, count in measured.items():
         assert expected[component] * tokens == pytest.approx(count, rel=1e-12, abs=1e-6), component
@@ -99,9 +103,20 @@ def test_training_step_is_three_forward_passes():
         model(ids, mlm_labels=labels, sentence_labels=torch.tensor([1, 0])).loss.backward()
 
     _, total = measured_by_component(model, step)
-    assert training_flops(config, SEQ, masked_fraction=4 / (BATCH * SEQ)) * BATCH * SEQ == pytest.approx(
+    q = read_positions(labels != -100).shape[1]
+    assert training_flops(config, SEQ, 4 / (BATCH * SEQ), last_layer_positions=q) * BATCH * SEQ == pytest.approx(
         total, rel=1e-12
     )
+
+
+def test_last_layer_at_fewer_positions_saves_its_share():
+    config = AlbertConfig.from_preset("albert-base")
+    full, part = flops(config, 128), flops(config, 128, last_layer_positions=20)
+    h, i = config.hidden_size, config.intermediate_size
+    # Keys and values still at all 128 positions; the rest of the last layer at 20 of them.
+    assert full["ffn"] - part["ffn"] == pytest.approx((108 / 128) * 4 * h * i)
+    assert full["attention"] - part["attention"] == pytest.approx((108 / 128) * (4 * h * h + 4 * 128 * h))
+    assert flops(config, 128, last_layer_positions=128) == full
 
 
 def test_only_attention_and_pooler_depend_on_sequence_length():
@@ -129,6 +144,8 @@ def test_sharing_leaves_flops_unchanged_except_the_projection():
         (dict(seq_len=0), "seq_len"),
         (dict(seq_len=8, masked_fraction=1.5), "masked_fraction"),
         (dict(seq_len=8.0), "seq_len"),
+        (dict(seq_len=8, last_layer_positions=9), "last_layer_positions"),
+        (dict(seq_len=8, last_layer_positions=0), "last_layer_positions"),
     ],
 )
 def test_bad_arguments_raise(kwargs, match):

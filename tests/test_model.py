@@ -8,6 +8,7 @@ from albert_lite import (
     AlbertModel,
     sharing_plan,
 )
+from albert_lite.model import read_positions
 
 from .conftest import tiny_config
 
@@ -130,6 +131,42 @@ def test_pretraining_losses_and_masked_only_logits(tiny):
     torch.testing.assert_close(out.mlm_loss, expected)
     out.loss.backward()
     assert model.albert.embeddings.word_embeddings.weight.grad is not None
+
+
+def test_read_positions_lists_cls_then_the_masked_positions_in_order():
+    selected = torch.tensor([[False, False, True, False, True], [False, True, False, False, False],
+                             [True, False, False, False, True]])
+    positions = read_positions(selected)
+    assert positions.shape == (3, 3)  # [CLS] + the fullest row's two masked positions
+    assert positions[0].tolist() == [0, 2, 4]
+    assert positions[1, :2].tolist() == [0, 1] and not selected[1, positions[1, 2]]  # filler is never read
+    assert positions[2, :2].tolist() == [0, 4]  # a masked position 0 is listed once
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_last_layer_at_read_positions_changes_nothing(tiny, checkpointing):
+    """The pretraining forward runs the last layer only where the heads read; asking for every
+    hidden state runs it everywhere. Loss, logits and every gradient must be the same."""
+    torch.manual_seed(0)
+    model = AlbertForPreTraining(tiny, activation_checkpointing=checkpointing).train()
+    ids, types, mask = batch(tiny, size=4)
+    labels = torch.full_like(ids, -100)
+    labels[0, [1, 4, 5]] = 5
+    labels[2, 3] = 7
+    labels[3, 0] = 2  # even a masked [CLS] position
+    sentence = torch.tensor([0, 1, 0, 1])
+    results = []
+    for everywhere in (False, True):
+        model.zero_grad(set_to_none=True)
+        out = model(ids, types, mask, mlm_labels=labels, sentence_labels=sentence, output_hidden_states=everywhere)
+        out.loss.backward()
+        results.append((out, {n: p.grad.clone() for n, p in model.named_parameters()}))
+    (part, part_grads), (full, full_grads) = results
+    torch.testing.assert_close(part.mlm_logits, full.mlm_logits)
+    torch.testing.assert_close(part.sentence_logits, full.sentence_logits)
+    torch.testing.assert_close(part.loss, full.loss)
+    for name, grad in full_grads.items():
+        torch.testing.assert_close(part_grads[name], grad, msg=name)
 
 
 def test_mlm_decoder_is_tied_to_word_embeddings(tiny):
