@@ -324,8 +324,10 @@ def read_positions(selected: torch.Tensor) -> torch.Tensor:
     order; rows with fewer than Q are filled with unselected positions (computed, never read)."""
     keep = selected.clone()
     keep[:, 0] = True
-    # A stable sort puts the kept positions first, in their original order.
-    return torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices[:, : int(keep.sum(1).max())]
+    seq_len = keep.shape[1]
+    # Sort by (not kept, position): the kept positions come first, in their original order.
+    order = (~keep).long() * seq_len + torch.arange(seq_len, device=keep.device)
+    return order.argsort(dim=1)[:, : int(keep.sum(1).max())]
 
 
 class AlbertForSequenceClassification(nn.Module):
