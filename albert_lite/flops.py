@@ -54,9 +54,11 @@ def flops(
         raise ValueError(f"masked_fraction={masked_fraction!r} is not allowed: it must be in [0, 1] or None")
     e, h, v = config.embedding_size, config.hidden_size, config.vocab_size
     i, layers, s = config.intermediate_size, config.num_layers, seq_len
+    if last_layer_positions is not None:
+        _check_positive("last_layer_positions", last_layer_positions)
+        if last_layer_positions > s:
+            raise ValueError(f"last_layer_positions={last_layer_positions} is not allowed: it exceeds seq_len={s}")
     q = s if last_layer_positions is None else last_layer_positions
-    if isinstance(q, bool) or not isinstance(q, int) or not 1 <= q <= s:
-        raise ValueError(f"last_layer_positions={last_layer_positions!r} is not allowed: it must be in [1, seq_len]")
     scored = 1.0 if masked_fraction is None else masked_fraction
     # Keys and values at every position; queries, output projection, Q K^T and A V at `queries` of them.
     attention_layer = lambda queries: 2 * 2 * h * h + queries / s * (2 * 2 * h * h + 2 * 2 * s * h)

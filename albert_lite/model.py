@@ -293,15 +293,15 @@ class AlbertForPreTraining(nn.Module):
         sentence_labels: torch.Tensor | None = None,
         output_hidden_states: bool = False,
     ) -> PreTrainingOutput:
+        # The heads read [CLS] and the ~15% masked positions only, so with labels the last layer runs
+        # only there (everywhere when every layer's hidden states are asked for), and the
+        # vocabulary is scored only where a token is to be predicted.
+        selected = None if mlm_labels is None else mlm_labels != IGNORE_INDEX
+        positions = None if selected is None or output_hidden_states else read_positions(selected)
+        out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states, positions)
         word_embeddings = self.albert.embeddings.word_embeddings.weight
         mlm_loss = sentence_loss = None
-        if mlm_labels is not None:
-            # The heads read [CLS] and the ~15% masked positions only, so the last layer runs only
-            # there (everywhere when every layer's hidden states are asked for), and the
-            # vocabulary is scored only where a token is to be predicted.
-            selected = mlm_labels != IGNORE_INDEX
-            positions = None if output_hidden_states else read_positions(selected)
-            out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states, positions)
+        if selected is not None:
             rows = selected if positions is None else selected.gather(1, positions)
             mlm_logits = self.mlm_head(out.last_hidden_state[rows], word_embeddings)
             targets = mlm_labels[selected]
@@ -309,7 +309,6 @@ class AlbertForPreTraining(nn.Module):
                 F.cross_entropy(mlm_logits.float(), targets) if targets.numel() else mlm_logits.sum() * 0.0
             )
         else:
-            out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states)
             mlm_logits = self.mlm_head(out.last_hidden_state, word_embeddings)
         sentence_logits = self.sentence_head(self.dropout(out.pooled_output))
         if sentence_labels is not None:
