@@ -8,7 +8,7 @@ they follow the same formulas the chapters teach.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,9 @@ def _build() -> dict[str, Exercise]:
     h_large = bert_large.hidden_size
     bare_large = 12 * h_large * h_large  # weights only: the answer without biases and LayerNorms
     base_total = count_parameters(bert_base)["total"]
-    wider_total = count_parameters(bert_base.replace(hidden_size=1024, num_heads=16))["total"]
+    # BERT is E == H: a wider BERT widens its embedding too (no E -> H projection appears).
+    bert_wider = bert_base.replace(embedding_size=1024, hidden_size=1024, num_heads=16)
+    wider_total = count_parameters(bert_wider)["total"]
     base_layer = _layer(bert_base)
     v, e = 30000, 128
     warmup = 250
@@ -60,8 +62,10 @@ def _build() -> dict[str, Exercise]:
         "ch1.ex2": Exercise(
             "Parameters added to BERT-base by going from H = 768 to H = 1024 (V, L unchanged).",
             (wider_total - base_total,),
-            mistakes={(12 * (_layer(bert_base.replace(hidden_size=1024, num_heads=16)) - base_layer),):
-                      "The embeddings (word, position, type, LayerNorm) and the pooler grow with H too."},
+            mistakes={(12 * (_layer(bert_wider) - base_layer),):
+                      "The embeddings (word, position, type, LayerNorm) and the pooler grow with H too.",
+                      (count_parameters(bert_base.replace(hidden_size=1024, num_heads=16))["total"] - base_total,):
+                      "BERT has no E -> H projection: its embedding table widens to 1024 with H."},
             hint="Compute the whole model at both widths (embeddings, 12 blocks, pooler) and subtract.",
         ),
         "ch2.ex1": Exercise(
@@ -170,12 +174,19 @@ EXERCISES: dict[str, Exercise] = _build()
 
 
 def _as_tuple(answer: Any) -> tuple[float, ...]:
+    """One number, or several as a list, tuple, dict (its values), numpy array or tensor."""
     if isinstance(answer, dict):
         answer = list(answer.values())
-    if isinstance(answer, (str, bytes)) or not isinstance(answer, Sequence):
+    if hasattr(answer, "tolist") and not isinstance(answer, (str, bytes)):
+        answer = answer.tolist()  # numpy arrays and scalars, torch tensors
+    if isinstance(answer, (str, bytes)) or not isinstance(answer, (Sequence, Iterable)):
         answer = [answer]
+    parts = list(answer)
+    if any(isinstance(a, (list, tuple, dict)) for a in parts):
+        raise ValueError(f"answers are numbers or one flat list of numbers, got a nested {type(answer).__name__}: "
+                         f"{answer!r}")
     try:
-        return tuple(float(a) for a in answer)
+        return tuple(float(a) for a in parts)
     except (TypeError, ValueError) as error:
         raise ValueError(f"answers are numbers (or a list of numbers), got {answer!r}") from error
 
