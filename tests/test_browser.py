@@ -1,8 +1,10 @@
-"""Open every page of the rendered book in headless Chromium, as a reader would.
+"""Open every page of the rendered book in headless Chromium, as a reader would, with no network.
 
-The HTML is built from the committed notebook outputs (no execution). A page fails if it shows
-a Python traceback, a widget printed as plain text, a missing image or unrendered math.
-Screenshots are saved under artifacts/screenshots/.
+The HTML is built from the committed notebook outputs (no execution). Every request to a host other
+than the local server is refused and is a failure. A page fails if it shows a Python traceback, a
+widget printed as plain text, a missing image, unrendered math or a printed line cut off by its box.
+The parameter widgets of chapters 1-3 must render and answer a moved control with the count
+`count_parameters` gives. Screenshots are saved under artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
+
+from albert_lite import AlbertConfig, count_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -65,12 +70,21 @@ def pages(html: Path) -> list[str]:
     return [f"{f}.html" for f in files]
 
 
-def test_every_page_renders_cleanly(site):
+@pytest.fixture(scope="module")
+def browser_page(site):
+    """A Chromium page that refuses, and records, every request to another host than the book's."""
     from playwright.sync_api import sync_playwright
 
-    html, base = site
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems = []
+    _, base = site
+    external: list[str] = []
+
+    def only_local(route) -> None:
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -78,33 +92,106 @@ def test_every_page_renders_cleanly(site):
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for name in pages(html):
-            assert (html / name).exists(), f"{name} was not rendered"
-            page.goto(f"{base}/{name}", wait_until="load")
-            page.wait_for_function(
-                "typeof MathJax === 'undefined' || (MathJax.Hub && MathJax.Hub.queue.pending === 0"
-                " && MathJax.Hub.queue.running === 0)",
-                timeout=30_000,
-            )
-            text = page.inner_text("article")
-            shot = SCREENSHOTS / (name.replace("/", "__").removesuffix(".html") + ".png")
-            page.screenshot(path=str(shot), full_page=True)
-            outputs = " ".join(page.locator("article .cell_output").all_inner_texts())
-            # Chapters print some ValueError messages on purpose; an uncaught error shows a traceback.
-            tracebacks = page.locator("article .cell_output .traceback").count()
-            if tracebacks or "Traceback (most recent call last)" in outputs:
-                problems.append(f"{name}: shows a Python traceback")
-            if match := WIDGET_AS_TEXT.search(outputs):
-                problems.append(f"{name}: a widget is shown as text ({match.group(0)}...)")
-            if match := UNRENDERED_MATH.search(text):
-                problems.append(f"{name}: unrendered math near {text[max(0, match.start() - 40):match.end() + 40]!r}")
-            broken = page.evaluate(
-                "Array.from(document.querySelectorAll('article img'))"
-                ".filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
-            )
-            problems += [f"{name}: missing image {src}" for src in broken]
+        page.route("**/*", only_local)
+        yield page, external
         browser.close()
+
+
+# Lines of printed output wider than their box (their text would be hidden behind a scroll bar).
+CUT_OFF_LINES = """Array.from(document.querySelectorAll('article .cell_output pre'))
+    .filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(pre => pre.innerText.slice(0, 80))"""
+
+
+def test_every_page_renders_cleanly(site, browser_page):
+    html, base = site
+    page, external = browser_page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name in pages(html):
+        assert (html / name).exists(), f"{name} was not rendered"
+        page.goto(f"{base}/{name}", wait_until="load")
+        page.wait_for_function(
+            "typeof MathJax === 'undefined' || (MathJax.Hub && MathJax.Hub.queue.pending === 0"
+            " && MathJax.Hub.queue.running === 0)",
+            timeout=30_000,
+        )
+        text = page.inner_text("article")
+        shot = SCREENSHOTS / (name.replace("/", "__").removesuffix(".html") + ".png")
+        page.screenshot(path=str(shot), full_page=True)
+        outputs = " ".join(page.locator("article .cell_output").all_inner_texts())
+        # Chapters print some ValueError messages on purpose; an uncaught error shows a traceback.
+        tracebacks = page.locator("article .cell_output .traceback").count()
+        if tracebacks or "Traceback (most recent call last)" in outputs:
+            problems.append(f"{name}: shows a Python traceback")
+        if match := WIDGET_AS_TEXT.search(outputs):
+            problems.append(f"{name}: a widget is shown as text ({match.group(0)}...)")
+        if match := UNRENDERED_MATH.search(text):
+            problems.append(f"{name}: unrendered math near {text[max(0, match.start() - 40):match.end() + 40]!r}")
+        broken = page.evaluate(
+            "Array.from(document.querySelectorAll('article img'))"
+            ".filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        )
+        problems += [f"{name}: missing image {src}" for src in broken]
+        problems += [f"{name}: a printed line is cut off: {line!r}" for line in page.evaluate(CUT_OFF_LINES)]
+        problems += [f"{name}: asked another host for {url}" for url in external]
+        external.clear()
     assert not problems, "\n".join(problems)
+
+
+def move(page, name: str, value) -> None:
+    """Set a control of the page's parameter widget as a reader would, and let the widget redraw."""
+    page.locator(f".albert-widget [name={name}]").evaluate(
+        "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", str(value))
+
+
+def shown(page, what: str = "total") -> int:
+    cell = page.locator(f'.albert-widget [data-count="{what}"]')
+    return int(cell.get_attribute("data-value") or cell.inner_text().replace(",", ""))
+
+
+def bert(V: int, H: int, L: int, heads: int) -> AlbertConfig:
+    return AlbertConfig(vocab_size=V, embedding_size=H, hidden_size=H, num_layers=L, num_heads=heads, sharing="none")
+
+
+# Each widget chapter: the moves a reader makes and the configuration they should show.
+WIDGET_CHECKS = {
+    "notebooks/01_bert_in_one_notebook.html": [
+        ({}, "total", count_parameters(bert(30000, 768, 12, 12))["total"]),
+        ({"hidden_size": 1024, "num_heads": 16}, "total", count_parameters(bert(30000, 1024, 12, 16))["total"]),
+        ({"vocab_size": 100000, "num_layers": 24}, "total", count_parameters(bert(100000, 1024, 24, 16))["total"]),
+    ],
+    "notebooks/02_factorized_embedding.html": [
+        ({}, "total", 30000 * 128 + 128 * 768),
+        ({"embedding_size": 256, "hidden_size": 4096}, "total", 30000 * 256 + 256 * 4096),
+        ({}, "albert block", sum(count_parameters(AlbertConfig(embedding_size=256, hidden_size=4096, num_heads=1))[k]
+                                 for k in ("embedding", "projection"))),
+    ],
+    "notebooks/03_cross_layer_sharing.html": [
+        ({}, "total", count_parameters(AlbertConfig.from_preset("albert-base"))["total"]),
+        ({"sharing": "attention"}, "total",
+         count_parameters(AlbertConfig.from_preset("albert-base", sharing="attention"))["total"]),
+        ({"num_layers": 24, "group_size": 6}, "total",
+         count_parameters(AlbertConfig.from_preset("albert-base", sharing="attention", num_layers=24,
+                                                   group_size=6))["total"]),
+        ({"sharing": "all", "embedding_size": 768}, "total",
+         count_parameters(AlbertConfig.from_preset("albert-base", embedding_size=768, num_layers=24,
+                                                   group_size=6))["total"]),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(WIDGET_CHECKS))
+def test_parameter_widgets_answer_without_a_kernel(site, browser_page, name):
+    _, base = site
+    page, external = browser_page
+    page.goto(f"{base}/{name}", wait_until="load")
+    page.wait_for_selector(".albert-widget [data-count=total]", timeout=30_000)
+    for moves, what, expected in WIDGET_CHECKS[name]:
+        for control, value in moves.items():
+            move(page, control, value)
+        assert shown(page, what) == expected, (name, moves, what)
+    page.locator(".albert-widget").screenshot(path=str(SCREENSHOTS / (Path(name).stem + "__widget.png")))
+    assert not external, f"{name} asked other hosts for {external}"
 
 
 def test_every_chapter_links_to_colab(site):
