@@ -1,8 +1,11 @@
-"""Weights in and out of Hugging Face ``transformers``' ALBERT, name by name.
+"""Weights in and out of Hugging Face ``transformers``' ALBERT, and in from its BERT, name by name.
 
 ``transformers`` can only share *all* of a layer's weights within contiguous groups
 (``num_hidden_groups``), one distinct layer per group (``inner_group_num`` = 1). That is what
-this module converts; ``transformers`` itself is needed only when you call it.
+this module converts. A ``transformers`` BERT is the case E == H with nothing shared, so it
+converts too (one way). Every tensor of the source must find its place and every tensor of the
+albert_lite model must be filled: a name left over on either side is an error, never silence.
+``transformers`` itself is needed only when you call it.
 """
 
 from __future__ import annotations
@@ -97,12 +100,15 @@ def config_to_transformers(config: AlbertConfig) -> Any:
     )
 
 
+def _embedding_pairs() -> list[tuple[str, str]]:
+    """The embedding tables and their LayerNorm, named alike in ALBERT and BERT."""
+    return [(f"embeddings.{ours}.{kind}", f"embeddings.{theirs}.{kind}") for ours, theirs in _EMBEDDING_NAMES.items()
+            for kind in (("weight",) if "embeddings" in ours else ("weight", "bias"))]
+
+
 def _name_pairs(config: AlbertConfig) -> list[tuple[str, str]]:
     """(albert_lite name, transformers name) for every tensor of the encoder model."""
-    pairs = []
-    for ours, theirs in _EMBEDDING_NAMES.items():
-        for kind in (("weight",) if "embeddings" in ours else ("weight", "bias")):
-            pairs.append((f"embeddings.{ours}.{kind}", f"embeddings.{theirs}.{kind}"))
+    pairs = _embedding_pairs()
     for kind in ("weight", "bias"):
         pairs.append((f"projection.{kind}", f"encoder.embedding_hidden_mapping_in.{kind}"))
         pairs.append((f"pooler.{kind}", f"pooler.{kind}"))
@@ -115,36 +121,112 @@ def _name_pairs(config: AlbertConfig) -> list[tuple[str, str]]:
     return pairs
 
 
-def _head_pairs() -> list[tuple[str, str]]:
-    return [
-        ("mlm_head.dense.weight", "predictions.dense.weight"),
-        ("mlm_head.dense.bias", "predictions.dense.bias"),
-        ("mlm_head.layer_norm.weight", "predictions.LayerNorm.weight"),
-        ("mlm_head.layer_norm.bias", "predictions.LayerNorm.bias"),
-        ("mlm_head.bias", "predictions.bias"),
-        ("sentence_head.weight", "sop_classifier.classifier.weight"),
-        ("sentence_head.bias", "sop_classifier.classifier.bias"),
-    ]
+def _head_pairs(transform: str, bias: str, sentence: str) -> list[tuple[str, str]]:
+    """The MLM head (dense, LayerNorm, output bias; the decoder is tied) and the 2-way sentence head."""
+    modules = [("mlm_head.dense", f"{transform}.dense"), ("mlm_head.layer_norm", f"{transform}.LayerNorm"),
+               ("sentence_head", sentence)]
+    return [(f"{ours}.{kind}", f"{theirs}.{kind}") for ours, theirs in modules for kind in ("weight", "bias")] + [
+        ("mlm_head.bias", bias)]
 
 
-def _is_pretraining(hf_model: nn.Module) -> bool:
-    return hasattr(hf_model, "predictions") and hasattr(hf_model, "albert")
+ALBERT_HEADS = _head_pairs("predictions", "predictions.bias", "sop_classifier.classifier")
+BERT_HEADS = _head_pairs("cls.predictions.transform", "cls.predictions.bias", "cls.seq_relationship")
+
+
+def bert_config_from_transformers(hf_config: Any) -> AlbertConfig:
+    """The albert_lite config of a ``transformers.BertConfig``: E == H, sharing "none"."""
+    if getattr(hf_config, "position_embedding_type", "absolute") != "absolute":
+        raise ValueError(f"position_embedding_type={hf_config.position_embedding_type!r} is not supported: "
+                         "albert_lite has absolute position embeddings only")
+    return AlbertConfig(
+        vocab_size=hf_config.vocab_size,
+        embedding_size=hf_config.hidden_size,
+        hidden_size=hf_config.hidden_size,
+        num_layers=hf_config.num_hidden_layers,
+        num_heads=hf_config.num_attention_heads,
+        intermediate_size=hf_config.intermediate_size,
+        max_position_embeddings=hf_config.max_position_embeddings,
+        type_vocab_size=hf_config.type_vocab_size,
+        hidden_act=hf_config.hidden_act,
+        dropout=hf_config.hidden_dropout_prob,
+        layer_norm_eps=hf_config.layer_norm_eps,
+        sharing="none",
+    )
+
+
+def _bert_name_pairs(config: AlbertConfig) -> list[tuple[str, str]]:
+    """(albert_lite name, transformers BERT name) for every tensor of the encoder model."""
+    pairs = _embedding_pairs()
+    blocks = {
+        "attention.{i}.query": "layer.{i}.attention.self.query",
+        "attention.{i}.key": "layer.{i}.attention.self.key",
+        "attention.{i}.value": "layer.{i}.attention.self.value",
+        "attention.{i}.dense": "layer.{i}.attention.output.dense",
+        "attention.{i}.layer_norm": "layer.{i}.attention.output.LayerNorm",
+        "ffn.{i}.ffn": "layer.{i}.intermediate.dense",
+        "ffn.{i}.ffn_output": "layer.{i}.output.dense",
+        "ffn.{i}.layer_norm": "layer.{i}.output.LayerNorm",
+    }
+    for layer in range(config.num_layers):
+        for ours, theirs in blocks.items():
+            for kind in ("weight", "bias"):
+                pairs.append((f"encoder.{ours.format(i=layer)}.{kind}", f"encoder.{theirs.format(i=layer)}.{kind}"))
+    pairs += [(f"pooler.{kind}", f"pooler.dense.{kind}") for kind in ("weight", "bias")]
+    return pairs
+
+
+# Source tensors that are not weights of their own: index buffers, and second names that transformers
+# keeps for tensors copied under their first name (the decoder is tied to the word embeddings).
+_ALIASES = ("embeddings.position_ids", "embeddings.token_type_ids", "predictions.decoder.weight",
+            "predictions.decoder.bias", "cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+
+
+def _copy_all(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor], pairs: list[tuple[str, str]]) -> None:
+    """Copy every pair, refusing a source tensor with no destination or a destination with no source."""
+    missing = sorted(b for _, b in pairs if b not in theirs)
+    unfilled = sorted(set(ours) - {a for a, _ in pairs})
+    used = {b for _, b in pairs}
+    unexpected = sorted(name for name in theirs if name not in used and not name.endswith(_ALIASES))
+    if missing or unfilled or unexpected:
+        raise ValueError(
+            "the source does not map onto albert_lite tensor for tensor: "
+            + "; ".join(f"{what}: {names[:6]}{' ...' if len(names) > 6 else ''}" for what, names in (
+                ("missing in the source", missing), ("left unfilled", unfilled), ("unexpected", unexpected))
+                if names)
+        )
+    for our_name, their_name in pairs:
+        if ours[our_name].shape != theirs[their_name].shape:
+            raise ValueError(f"{their_name} has shape {tuple(theirs[their_name].shape)}, "
+                             f"{our_name} needs {tuple(ours[our_name].shape)}")
+        ours[our_name].copy_(theirs[their_name])
 
 
 @torch.no_grad()
 def from_transformers(hf_model: nn.Module) -> AlbertModel | AlbertForPreTraining:
-    """Copy a ``transformers`` ``AlbertModel`` or ``AlbertForPreTraining`` into albert_lite."""
-    config = config_from_transformers(hf_model.config)
-    pretraining = _is_pretraining(hf_model)
+    """Copy a ``transformers`` ALBERT or BERT into albert_lite.
+
+    ``AlbertModel`` and ``BertModel`` give an :class:`AlbertModel`; ``AlbertForPreTraining`` and
+    ``BertForPreTraining`` (MLM and sentence heads) give an :class:`AlbertForPreTraining`. A BERT
+    becomes E == H with sharing "none". Every tensor is accounted for, or ``ValueError`` says which.
+    """
+    model_type = getattr(hf_model.config, "model_type", None)
+    if model_type not in ("albert", "bert"):
+        raise ValueError(f"from_transformers converts ALBERT and BERT models, got model_type={model_type!r}")
+    bert = model_type == "bert"
+    config = bert_config_from_transformers(hf_model.config) if bert else config_from_transformers(hf_model.config)
+    base = "bert" if bert else "albert"
+    heads = ("cls.predictions.bias", "cls.seq_relationship.weight") if bert else (
+        "predictions.bias", "sop_classifier.classifier.weight")
+    names = set(hf_model.state_dict())
+    pretraining = hasattr(hf_model, base) and all(head in names for head in heads)
+    if hasattr(hf_model, base) and not pretraining:
+        raise ValueError(f"{type(hf_model).__name__} is not supported: convert its .{base} (the encoder) or a "
+                         f"{'Bert' if bert else 'Albert'}ForPreTraining, whose heads albert_lite has")
     model = AlbertForPreTraining(config) if pretraining else AlbertModel(config)
-    theirs = hf_model.state_dict()
-    ours = model.state_dict()
-    encoder_prefix = ("albert.", "albert.") if pretraining else ("", "")
-    pairs = [(encoder_prefix[0] + a, encoder_prefix[1] + b) for a, b in _name_pairs(config)]
+    pairs = _bert_name_pairs(config) if bert else _name_pairs(config)
     if pretraining:
-        pairs += _head_pairs()
-    for our_name, their_name in pairs:
-        ours[our_name].copy_(theirs[their_name])
+        pairs = [(f"albert.{a}", f"{base}.{b}") for a, b in pairs] + (BERT_HEADS if bert else ALBERT_HEADS)
+    _copy_all(model.state_dict(), hf_model.state_dict(), pairs)
     return model.eval()
 
 
@@ -161,7 +243,7 @@ def to_transformers(model: AlbertModel | AlbertForPreTraining) -> nn.Module:
     prefix = "albert." if pretraining else ""
     pairs = [(prefix + a, prefix + b) for a, b in _name_pairs(config)]
     if pretraining:
-        pairs += _head_pairs()
+        pairs += ALBERT_HEADS
     for our_name, their_name in pairs:
         theirs[their_name].copy_(ours[our_name])
     if pretraining:  # transformers keeps the decoder bias as a second name for the same vector

