@@ -56,7 +56,13 @@ def load_packaged_bert() -> PackagedBert:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: nothing to ask the Hub
     import transformers
 
-    hf_model = transformers.BertModel.from_pretrained(folder, local_files_only=True).eval()
+    bars = transformers.utils.logging.is_progress_bar_enabled()
+    transformers.utils.logging.disable_progress_bar()  # a 90 MB local file needs no progress bar in the page
+    try:
+        hf_model = transformers.BertModel.from_pretrained(folder, local_files_only=True).eval()
+    finally:
+        if bars:
+            transformers.utils.logging.enable_progress_bar()
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
     return PackagedBert(from_transformers(hf_model), tokenizer, hf_model)
 
