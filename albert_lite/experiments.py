@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .config import AlbertConfig
 from .corpus import Document, load_corpus, split_documents
-from .model import AlbertForPreTraining
+from .model import AlbertForPreTraining, AlbertModel
 from .params import count_parameters
 from .pretraining_data import PretrainingDataset, build_pretraining_dataset, collate
 from .runtime import get_scale
@@ -335,12 +335,13 @@ def depth_at_equal_params(scale: str | None = None, corpus: str | None = None, p
 
 
 @torch.no_grad()
-def transition_distances(model: AlbertForPreTraining, batch: dict) -> pd.DataFrame:
-    """Per layer: mean L2 distance and angle between each token's input and output vectors."""
+def transition_distances(model: AlbertForPreTraining | AlbertModel, batch: dict) -> pd.DataFrame:
+    """Per layer: mean L2 distance and angle between each real token's input and output vectors."""
     model.eval()
     device = next(model.parameters()).device
     mask = batch["attention_mask"].to(device).bool()
-    states = model.albert(batch["input_ids"].to(device), batch["token_type_ids"].to(device),
+    encoder = model.albert if isinstance(model, AlbertForPreTraining) else model
+    states = encoder(batch["input_ids"].to(device), batch["token_type_ids"].to(device),
                           batch["attention_mask"].to(device), output_hidden_states=True).hidden_states
     rows = []
     for layer, (before, after) in enumerate(zip(states[:-1], states[1:], strict=True)):

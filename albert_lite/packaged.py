@@ -88,3 +88,22 @@ def sentence_embeddings(model: AlbertModel, tokenizer: Any, sentences: Sequence[
         out = model(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"])
         chunks.append(mean_pool(out.last_hidden_state, batch["attention_mask"]).float().cpu())
     return torch.cat(chunks) if chunks else torch.empty(0, model.config.hidden_size)
+
+
+def paragraph_halves(docs: Sequence[Any], limit: int, seed: int = 0) -> list[tuple[str, str]]:
+    """(first half, second half) of up to ``limit`` paragraphs with two sentences or more, drawn at random.
+
+    The book's offline test of a sentence encoder: a model that understands text finds a
+    paragraph's own second half among all second halves from its first half.
+    """
+    halves = [(" ".join(p[: len(p) // 2]), " ".join(p[len(p) // 2:])) for doc in docs for p in doc.paragraphs
+              if len(p) >= 2]
+    order = torch.randperm(len(halves), generator=torch.Generator().manual_seed(seed)).tolist()
+    return [halves[i] for i in order[:limit]]
+
+
+def retrieval_accuracy(queries: torch.Tensor, keys: torch.Tensor) -> float:
+    """Share of queries whose most similar key (dot product) is the key at their own index."""
+    if queries.shape != keys.shape:
+        raise ValueError(f"queries {tuple(queries.shape)} and keys {tuple(keys.shape)} must pair up one to one")
+    return (queries @ keys.T).argmax(1).eq(torch.arange(len(queries))).float().mean().item()

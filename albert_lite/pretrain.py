@@ -23,7 +23,7 @@ from .config import PRESETS, SHARING_MODES, AlbertConfig
 from .distributed import DistributedContext, barrier, cleanup_distributed, init_distributed
 from .model import AlbertForPreTraining, num_parameters
 from .optim import OPTIMIZERS
-from .runtime import seed_everything
+from .runtime import check_device, seed_everything
 from .training import PRECISIONS, TrainingConfig, make_loader, train
 
 TOKENIZER_FILE = "tokenizer.model"
@@ -128,6 +128,12 @@ def run(args: argparse.Namespace, context: DistributedContext):
     from .pretraining_data import build_pretraining_dataset, collate
 
     out = Path(args.out)
+    check_device(args.device)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: give a folder for the run")
+    if args.resume is None and out.is_dir() and any(out.iterdir()):
+        raise ValueError(f"--out {out} already holds files of another run: continue it with --resume, "
+                         "or choose an empty or new folder")
     if args.batch_size % args.grad_accumulation:
         raise ValueError(
             f"--batch-size {args.batch_size} is not a multiple of --grad-accumulation {args.grad_accumulation}"

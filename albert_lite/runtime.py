@@ -20,6 +20,26 @@ def pick_device() -> torch.device:
     return torch.device("cpu")
 
 
+def check_device(name: str | None) -> torch.device:
+    """The device a name asks for, or ValueError saying why it cannot be had here (None: the best available)."""
+    if name is None:
+        return pick_device()
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"device {name!r} is not a device: choose cuda, cuda:N, mps or cpu") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} asks for CUDA, which this machine does not have: use cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device {name!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)")
+    elif device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device {name!r} asks for Apple's MPS, which this machine does not have: use cpu")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {name!r} is not supported: choose cuda, cuda:N, mps or cpu")
+    return device
+
+
 def get_scale() -> str:
     """``ALBERT_LITE_SCALE`` if set (tiny | small | full); otherwise full on a GPU, small on a CPU."""
     value = os.environ.get("ALBERT_LITE_SCALE", "").strip().lower()

@@ -195,10 +195,14 @@ def test_parameter_widgets_answer_without_a_kernel(site, browser_page, name):
 
 
 def test_every_chapter_links_to_colab(site):
+    from scripts.sync_repository_url import repository
+
+    url, branch = repository()
+    owner_name = urlparse(url).path.strip("/")
     html, _ = site
     chapters = [p for p in pages(html) if p.startswith("notebooks/")]
     assert chapters
     for name in chapters:
         notebook = name.removesuffix(".html") + ".ipynb"
         page = (html / name).read_text(encoding="utf-8")
-        assert f"colab.research.google.com/github/albert-book/albert-book/blob/main/{notebook}" in page, name
+        assert f"colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}" in page, name

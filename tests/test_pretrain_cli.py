@@ -59,3 +59,31 @@ def test_bad_arguments_are_reported(tmp_path, capsys):
     assert main([*TINY, "--steps", "2", "--out", str(tmp_path / "none"), "--resume"]) == 2
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--out", "x", "--preset", "gpt-2"])
+
+
+@pytest.mark.parametrize("device, message", [("gpu", "is not a device"), ("cuda", "does not have"),
+                                             ("cuda:7", "does not"), ("tpu", "not a device")])
+def test_an_unusable_device_is_one_line_and_nothing_is_written(tmp_path, capsys, device, message, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main([*TINY, "--steps", "1", "--device", device, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_out_naming_a_file_is_refused(tmp_path, capsys):
+    file = tmp_path / "notes.txt"
+    file.write_text("keep me")
+    assert main([*TINY, "--steps", "1", "--out", str(file)]) == 2
+    assert "is a file" in capsys.readouterr().err and file.read_text() == "keep me"
+
+
+def test_a_rerun_never_separates_checkpoints_from_their_tokenizer(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*TINY, "--steps", "1", "--out", str(out)]) == 0
+    before = (out / "tokenizer.model").read_bytes()
+    assert main([*TINY, "--steps", "1", "--vocab-size", "80", "--out", str(out)]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (out / "tokenizer.model").read_bytes() == before

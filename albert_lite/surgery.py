@@ -1,0 +1,89 @@
+"""ALBERT's two savings applied to a BERT *after* training, to test the premises behind them.
+
+ALBERT trains a rank-E word table and one shared layer from the start. Imposing either on a
+model that was trained without them asks the article's questions directly: does the trained
+V x H table need H dimensions (:func:`low_rank_word_embeddings`)? Can one layer's weights
+stand for all of them (:func:`share_one_layer`)? The copies leave the original model untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from .model import AlbertModel
+
+
+class LowRankEmbedding(nn.Module):
+    """A V x E table followed by an E x H matrix: the factorized word embedding, as ALBERT stores it."""
+
+    def __init__(self, table: torch.Tensor, projection: torch.Tensor):
+        super().__init__()
+        self.table = nn.Parameter(table)  # V x E
+        self.projection = nn.Parameter(projection)  # E x H
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.table[input_ids] @ self.projection
+
+
+def best_rank_factors(weight: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The V x E and E x H factors whose product is the best rank-E approximation (Eckart-Young)."""
+    vocab, hidden = weight.shape
+    if not 1 <= rank <= min(vocab, hidden):
+        raise ValueError(f"rank={rank} is not allowed: choose 1 <= E <= {min(vocab, hidden)}")
+    u, s, vh = torch.linalg.svd(weight.double(), full_matrices=False)
+    return (u[:, :rank] * s[:rank]).to(weight.dtype), vh[:rank].to(weight.dtype)
+
+
+@torch.no_grad()
+def low_rank_word_embeddings(model: AlbertModel, rank: int) -> AlbertModel:
+    """A copy whose V x H word table is replaced by its best rank-``rank`` factorization, V x E + E x H.
+
+    Only for models without a projection (E == H, a BERT): there the word table is V x H.
+    """
+    if model.config.has_projection:
+        raise ValueError("the model already has a factorized embedding (E != H): factorize a BERT-shaped model")
+    factored = copy.deepcopy(model)
+    table, projection = best_rank_factors(model.embeddings.word_embeddings.weight, rank)
+    factored.embeddings.word_embeddings = LowRankEmbedding(table, projection)
+    return factored.eval()
+
+
+@torch.no_grad()
+def share_one_layer(model: AlbertModel, source: int | str = "average") -> AlbertModel:
+    """A copy with sharing "all": every layer uses one block, the average of the trained layers or layer ``source``.
+
+    Embeddings and pooler are copied as they are; the result is an ALBERT-shaped model whose
+    parameter count is ``count_parameters`` of its configuration.
+    """
+    config = model.config
+    if config.sharing != "none":
+        raise ValueError(f"sharing={config.sharing!r}: share_one_layer starts from a model that shares nothing")
+    if source != "average" and (isinstance(source, bool) or not isinstance(source, int)
+                                or not 0 <= source < config.num_layers):
+        raise ValueError(f"source={source!r} is not allowed: 'average' or a layer index in [0, {config.num_layers})")
+    shared = AlbertModel(config.replace(sharing="all", group_size=config.num_layers))
+    state = shared.state_dict()
+    trained = model.state_dict()
+    for name in state:
+        if name.startswith(("encoder.attention.", "encoder.ffn.")):
+            kind, rest = name.split(".")[1], name.split(".", 3)[3]  # encoder.<kind>.0.<rest>
+            layers = [trained[f"encoder.{kind}.{i}.{rest}"] for i in range(config.num_layers)]
+            state[name].copy_(torch.stack(layers).mean(0) if source == "average" else layers[source])
+        else:
+            state[name].copy_(trained[name])
+    return shared.eval()
+
+
+def layer_weight_similarity(model: AlbertModel) -> torch.Tensor:
+    """(L, L) cosine similarity between layers' weights, averaged over the six weight matrices of a layer."""
+    encoder = model.encoder
+    matrices = []
+    for attention_index, ffn_index in encoder.plan:
+        attention, ffn = encoder.attention[attention_index], encoder.ffn[ffn_index]
+        matrices.append([m.weight.detach().flatten() for m in (attention.query, attention.key, attention.value,
+                                                                attention.dense, ffn.ffn, ffn.ffn_output)])
+    by_kind = [torch.nn.functional.normalize(torch.stack(kind), dim=-1) for kind in zip(*matrices, strict=True)]
+    return torch.stack([m @ m.T for m in by_kind]).mean(0)
