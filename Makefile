@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint nbval nbval-ipywidgets7 pytest bench student-notebooks execute clean install
+.PHONY: book test lint nbval nbval-ipywidgets7 pytest bench student-notebooks execute clean install gpu-check gpu-check-dry
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,16 @@ nbval-ipywidgets7: $(STAMP)
 	PYTHONPATH=$(CURDIR)/$(VENV)/ipywidgets7 OMP_NUM_THREADS=1 ALBERT_LITE_SCALE=tiny $(PY) -m pytest -q -n 2 \
 	  --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider $(WIDGET_CHAPTERS) tests/ipywidgets_version.py
 
-test: lint pytest nbval nbval-ipywidgets7
+test: lint pytest nbval nbval-ipywidgets7 gpu-check-dry
+
+# On a CUDA machine: every chapter at the full scale, then the train-step benchmark, within ten minutes.
+# Install the CUDA build of torch there: make gpu-check TORCH_SPEC=torch
+gpu-check: $(STAMP)
+	$(PY) scripts/gpu_check.py --out artifacts
+
+# The same code path on the CPU at the tiny scale (what CI can run): the JSON carries the FLOP-based predictions.
+gpu-check-dry: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) scripts/gpu_check.py --dry-run --out artifacts/gpu-check-dry
 
 # Re-execute the committed notebooks in place at the small CPU scale (what the repository stores).
 execute: $(STAMP)

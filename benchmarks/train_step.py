@@ -38,12 +38,8 @@ from albert_lite.flops import flops, training_flops
 from albert_lite.interop import to_transformers
 from albert_lite.model import IGNORE_INDEX, read_positions
 from albert_lite.profiling import synthetic_batch
+from albert_lite.sizing import peak_flops as listed_peak_flops
 
-# Dense bf16 tensor-core peak in TFLOP/s, by a substring of torch.cuda.get_device_name().
-PEAK_BF16_TFLOPS = (
-    ("H100 PCIe", 756.0), ("H100", 989.4), ("H200", 989.4), ("A100", 312.0), ("L40S", 362.0),
-    ("L4", 121.0), ("A10G", 70.0), ("A10", 125.0), ("T4", 65.0), ("V100", 125.0),
-)
 QUICK_CONFIG = AlbertConfig(vocab_size=512, embedding_size=16, hidden_size=64, num_layers=2, num_heads=4)
 
 
@@ -85,11 +81,7 @@ def peak_flops(device: torch.device, override_tflops: float | None, bf16: bool) 
         return override_tflops * 1e12
     if device.type != "cuda" or not bf16:
         return None
-    name = torch.cuda.get_device_name(device)
-    for key, tflops in PEAK_BF16_TFLOPS:
-        if key in name:
-            return tflops * 1e12
-    return None
+    return listed_peak_flops(torch.cuda.get_device_name(device))
 
 
 def synchronize(device: torch.device) -> None:

@@ -1,0 +1,103 @@
+"""Each chapter's full scale fits a Colab T4's ten minutes by its FLOPs, counted on the runs really trained."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from albert_lite import AlbertForPreTraining, experiments, sizing
+from albert_lite.flops import training_flops
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("chapter", sizing.CHAPTERS)
+def test_every_chapter_fits_the_t4_budget_at_the_full_scale(chapter):
+    predicted = sizing.predicted_seconds(chapter, "full", "T4")
+    assert predicted <= sizing.CHAPTER_BUDGET_S - sizing.SETUP_ALLOWANCE_S, f"{chapter}: {predicted:.0f} s"
+
+
+def test_the_training_chapters_do_train_at_the_full_scale():
+    for chapter in ("02_factorized_embedding", "03_cross_layer_sharing", "06_sop_vs_nsp", "07_pretraining",
+                    "09_finetuning"):
+        assert sizing.predicted_seconds(chapter, "full") > 60, chapter
+
+
+def test_a_workload_is_steps_times_tokens_times_flops_per_token():
+    run = sizing.chapter_workloads("07_pretraining", "full")[0]
+    recipe = experiments.pretraining_recipe("full")
+    assert run.flops == recipe["steps"] * recipe["batch_size"] * recipe["seq_len"] * training_flops(run.config,
+                                                                                                    run.seq_len)
+
+
+@pytest.mark.parametrize("experiment, chapter, share", [
+    ("embedding_ablation", "02_factorized_embedding", None),
+    ("sharing_ablation", "03_cross_layer_sharing", "Table 4"),
+    ("depth_at_equal_params", "03_cross_layer_sharing", "Table 11"),
+    ("layer_smoothness", "03_cross_layer_sharing", "Figure 1"),
+    ("sop_vs_nsp", "06_sop_vs_nsp", None),
+])
+def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, chapter, share):
+    """Record what each experiment really trains (shape, steps, batch, length) and compare with the sizing."""
+    trained = []
+
+    def fake_pretrain(config, data, task, s, seed=0, progress=False):
+        trained.append((config.to_dict(), s.steps, s.batch_size, s.seq_len))
+        return AlbertForPreTraining(config), SimpleNamespace(wall_time=0.0, device="cpu")
+
+    monkeypatch.setattr(experiments, "pretrain", fake_pretrain)
+    monkeypatch.setattr(experiments, "heldout_scores",
+                        lambda *a, **k: {"mlm_accuracy": 0.0, "sentence_accuracy": 0.0, "mlm_loss": 0.0})
+    monkeypatch.setattr(experiments, "sentence_task_accuracy", lambda *a, **k: (0.5, "probe"))
+    monkeypatch.setattr(experiments, "transition_distances", lambda *a, **k: experiments.pd.DataFrame(
+        {"layer": [1], "L2 distance": [0.0], "cosine similarity": [1.0], "angle (degrees)": [0.0]}))
+    getattr(experiments, experiment)(scale="tiny", progress=False)
+    planned = [w for w in sizing.chapter_workloads(chapter, "tiny") if share is None or w.name.startswith(share)]
+    as_planned = [({**w.config.to_dict(), "vocab_size": 0}, w.steps, w.batch_size, w.seq_len) for w in planned]
+    as_trained = [({**c, "vocab_size": 0}, steps, batch, seq) for c, steps, batch, seq in trained]
+    assert as_trained == as_planned
+
+
+def test_unknown_chapters_are_refused():
+    with pytest.raises(ValueError, match="chapter"):
+        sizing.chapter_workloads("11_nothing")
+
+
+def test_a_calibrated_prediction_measures_this_machine():
+    prediction = sizing.describe_prediction("07_pretraining", "tiny")
+    assert prediction["runs"] == 1 and prediction["here"]["flop_rate"] > 0
+    assert prediction["here"]["seconds"] == pytest.approx(prediction["flops"] / prediction["here"]["flop_rate"])
+    line = sizing.prediction_line(prediction)
+    assert "Colab T4" in line and "here (cpu" in line
+    assert sizing.describe_prediction("01_bert_in_one_notebook", "full")["flops"] == 0
+
+
+def test_peak_flops_by_device_name():
+    assert sizing.peak_flops("Tesla T4") == 65e12
+    assert sizing.peak_flops("NVIDIA H100 PCIe") == 756e12
+    assert sizing.peak_flops("Some GPU") is None
+
+
+def test_gpu_check_dry_run_writes_the_report(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--dry-run", "--out", str(tmp_path),
+                           "--chapters", "07_pretraining"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert isinstance(report["device"], str) and set(report["chapters"]) == {"07_pretraining"}
+    row = report["chapters"]["07_pretraining"]
+    assert row["flops"] == pytest.approx(sizing.chapter_flops("07_pretraining", "full"))
+    assert row["predicted_s"]["T4"] == pytest.approx(row["flops"] / sizing.SUSTAINED_FLOPS["T4"], rel=1e-3)
+    assert row["status"] == "ok" and row["seconds"] > 0 and row["peak_memory_gb"] is None
+    assert "bf16" in report["benchmark"]["variants"]
+    assert "| 07_pretraining |" in (tmp_path / "gpu_check.md").read_text()
+
+
+def test_gpu_check_without_a_gpu_says_so_in_one_line(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2 and "--dry-run" in done.stderr and "Traceback" not in done.stderr
