@@ -55,20 +55,17 @@ def config_from_transformers(hf_config: Any) -> AlbertConfig:
             "embedding_size == hidden_size: transformers keeps an E->H matrix there, albert_lite has none "
             "(as BERT); convert a model with embedding_size != hidden_size"
         )
-    return AlbertConfig(
-        vocab_size=hf_config.vocab_size,
-        embedding_size=hf_config.embedding_size,
-        hidden_size=hf_config.hidden_size,
-        num_layers=layers,
-        num_heads=hf_config.num_attention_heads,
-        intermediate_size=hf_config.intermediate_size,
-        max_position_embeddings=hf_config.max_position_embeddings,
-        type_vocab_size=hf_config.type_vocab_size,
-        hidden_act=hf_config.hidden_act,
-        dropout=hf_config.hidden_dropout_prob,
-        layer_norm_eps=hf_config.layer_norm_eps,
-        sharing="all",
-        group_size=layers // groups,
+    return AlbertConfig(**_shared_fields(hf_config), embedding_size=hf_config.embedding_size, sharing="all",
+                        group_size=layers // groups)
+
+
+def _shared_fields(hf_config: Any) -> dict[str, Any]:
+    """The fields that ALBERT's and BERT's transformers configurations name alike."""
+    return dict(
+        vocab_size=hf_config.vocab_size, hidden_size=hf_config.hidden_size, num_layers=hf_config.num_hidden_layers,
+        num_heads=hf_config.num_attention_heads, intermediate_size=hf_config.intermediate_size,
+        max_position_embeddings=hf_config.max_position_embeddings, type_vocab_size=hf_config.type_vocab_size,
+        hidden_act=hf_config.hidden_act, dropout=hf_config.hidden_dropout_prob, layer_norm_eps=hf_config.layer_norm_eps,
     )
 
 
@@ -138,20 +135,7 @@ def bert_config_from_transformers(hf_config: Any) -> AlbertConfig:
     if getattr(hf_config, "position_embedding_type", "absolute") != "absolute":
         raise ValueError(f"position_embedding_type={hf_config.position_embedding_type!r} is not supported: "
                          "albert_lite has absolute position embeddings only")
-    return AlbertConfig(
-        vocab_size=hf_config.vocab_size,
-        embedding_size=hf_config.hidden_size,
-        hidden_size=hf_config.hidden_size,
-        num_layers=hf_config.num_hidden_layers,
-        num_heads=hf_config.num_attention_heads,
-        intermediate_size=hf_config.intermediate_size,
-        max_position_embeddings=hf_config.max_position_embeddings,
-        type_vocab_size=hf_config.type_vocab_size,
-        hidden_act=hf_config.hidden_act,
-        dropout=hf_config.hidden_dropout_prob,
-        layer_norm_eps=hf_config.layer_norm_eps,
-        sharing="none",
-    )
+    return AlbertConfig(**_shared_fields(hf_config), embedding_size=hf_config.hidden_size, sharing="none")
 
 
 def _bert_name_pairs(config: AlbertConfig) -> list[tuple[str, str]]:
