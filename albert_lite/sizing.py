@@ -126,20 +126,26 @@ def predicted_seconds(chapter: str, scale: str | None = None, device: str = "T4"
 
 
 def measure_flop_rate(workload: Workload, device: torch.device | str | None = None, steps: int = 3) -> float:
-    """FLOP/s of ``workload``'s training step on ``device``, timed over ``steps`` steps after one warm-up."""
+    """FLOP/s of ``workload``'s training step on ``device`` in the precision training picks there, timed over
+    ``steps`` steps after one warm-up."""
     from .model import AlbertForPreTraining
     from .profiling import synthetic_batch
+    from .training import autocast, resolve_precision
 
     device = torch.device(device) if device is not None else pick_device()
     model = AlbertForPreTraining(workload.config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     batch = synthetic_batch(workload.config, workload.batch_size, workload.seq_len, device=device)
     batch.pop("attention_mask")  # no padding: the faster path, as in training
+    precision = resolve_precision("auto", device)  # what training picks: bf16 or fp16 on a GPU, fp32 on a CPU
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
     def step() -> None:
-        out = model(**batch)
-        out.loss.backward()
-        optimizer.step()
+        with autocast(device, precision):
+            loss = model(**batch).loss
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         optimizer.zero_grad(set_to_none=True)
 
     step()
