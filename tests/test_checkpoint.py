@@ -188,3 +188,24 @@ def test_rng_state_round_trip():
     ckpt.restore_rng_state(state)
     second = (random.random(), np.random.rand(), torch.rand(2))
     assert first[0] == second[0] and first[1] == second[1] and torch.equal(first[2], second[2])
+
+
+@pytest.mark.parametrize("pointer", ["..", ".", "../step-00000001", "/tmp", "step-00000001/.."])
+def test_a_pointer_never_leads_out_of_the_run_folder(tmp_path, pointer):
+    run = tmp_path / "run"
+    save_checkpoint(run, model(), step=1)
+    save_checkpoint(tmp_path / "elsewhere", model(), step=1)
+    (tmp_path / "step-00000001").mkdir()  # a checkpoint-looking folder beside the run, not in it
+    (run / "latest").write_text(pointer + "\n")
+    with pytest.raises(CheckpointError, match="not a checkpoint folder"):
+        ckpt.resolve_checkpoint(run)
+
+
+def test_resuming_on_another_number_of_gpus_says_so(monkeypatch):
+    state = ckpt.capture_rng_state()
+    state["cuda"] = [torch.zeros(16, dtype=torch.uint8)]  # saved on one GPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: pytest.fail("must not be restored"))
+    with pytest.warns(UserWarning, match="1 GPU"):
+        ckpt.restore_rng_state(state)

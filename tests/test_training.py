@@ -120,6 +120,17 @@ def test_grad_clip_bounds_the_update_norm_logged():
     assert (result.history["grad_norm"] > 1e-3).all()  # the norm before clipping is what is logged
 
 
+def test_grad_clip_changes_the_training_and_a_loose_clip_does_not():
+    """Clipping rescales each step's gradient by a different factor, which even Adam's moments feel."""
+    unclipped, _ = run(steps=4, grad_clip=None)
+    clipped, _ = run(steps=4, grad_clip=1e-3)
+    loose, _ = run(steps=4, grad_clip=1e9)
+    assert any(not torch.allclose(p, q, atol=1e-6) for p, q in zip(clipped.parameters(), unclipped.parameters(),
+                                                                    strict=True))
+    for p, q in zip(loose.parameters(), unclipped.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
 class EpochRecorder(Dataset):
     """Returns (epoch, index) so the order of examples can be read off the batches."""
 
