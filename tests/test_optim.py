@@ -172,3 +172,15 @@ def test_schedule_without_warmup_and_bad_values():
         linear_warmup_decay(opt, warmup_steps=11, total_steps=10)
     with pytest.raises(ValueError, match="total_steps"):
         linear_warmup_decay(opt, warmup_steps=0, total_steps=0)
+
+
+@pytest.mark.parametrize("name", ["adamw", "lamb"])
+def test_a_tied_tensor_is_held_once(name):
+    """A tensor reachable from two modules (tied weights) is one parameter: one group, one update."""
+    embedding = torch.nn.Embedding(10, 4)
+    output = torch.nn.Linear(4, 10, bias=False)
+    output.weight = embedding.weight
+    model = torch.nn.ModuleDict({"embedding": embedding, "output": output})
+    optimizer = build_optimizer(model, name, lr=1e-3)
+    held = [p for group in optimizer.param_groups for p in group["params"]]
+    assert len(held) == 1 and held[0] is embedding.weight
