@@ -319,12 +319,6 @@ def _load_weights(model: nn.Module, file: Path, device: str | torch.device = "cp
         raise CheckpointError(f"{file} does not fit this model: {error}") from error
 
 
-def read_model_description(path: str | os.PathLike) -> dict[str, Any]:
-    """The model class, config and head size stored with a checkpoint."""
-    folder = resolve_checkpoint(path)
-    return _read_json(folder / CONFIG_FILE)
-
-
 def build_model(description: dict[str, Any]) -> nn.Module:
     """A freshly initialised model of the class and config that ``description`` names."""
     name = description.get("model_class")

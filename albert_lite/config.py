@@ -24,6 +24,12 @@ _PRESETS: dict[str, dict[str, Any]] = {
 PRESETS = tuple(_PRESETS)
 
 
+def check_positive_int(name: str, value: Any) -> None:
+    """ValueError naming ``name`` unless ``value`` is a positive int (True is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}={value!r} is not allowed: it must be a positive integer")
+
+
 @dataclass
 class AlbertConfig:
     """Sizes and choices of an ALBERT encoder; BERT is the case E == H, sharing "none".
@@ -60,9 +66,7 @@ class AlbertConfig:
             "vocab_size", "embedding_size", "hidden_size", "num_layers", "num_heads",
             "intermediate_size", "max_position_embeddings", "type_vocab_size", "group_size",
         ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name}={value!r} is not allowed: it must be a positive integer")
+            check_positive_int(name, getattr(self, name))
         if self.hidden_size % self.num_heads:
             raise ValueError(
                 f"hidden_size={self.hidden_size} is not divisible by num_heads={self.num_heads}: "

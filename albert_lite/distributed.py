@@ -75,10 +75,6 @@ def get_context() -> DistributedContext:
     )
 
 
-def is_main_process() -> bool:
-    return get_context().is_main
-
-
 def barrier() -> None:
     """Wait for every process (nothing to wait for in a single process)."""
     if get_context().enabled:

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .config import AlbertConfig
 from .corpus import Document, load_corpus, split_documents
-from .model import AlbertForPreTraining, AlbertModel
+from .model import IGNORE_INDEX, AlbertForPreTraining, AlbertModel
 from .params import count_parameters
 from .pretraining_data import PretrainingDataset, build_pretraining_dataset, collate
 from .runtime import get_scale
@@ -209,7 +209,7 @@ def pooled_features(model: AlbertForPreTraining, loader, limit: int | None = Non
     device = next(model.parameters()).device
     features, labels, seen = [], [], 0
     for batch in loader:
-        ids = torch.where(batch["mlm_labels"] != -100, batch["mlm_labels"], batch["input_ids"])
+        ids = torch.where(batch["mlm_labels"] != IGNORE_INDEX, batch["mlm_labels"], batch["input_ids"])
         out = model.albert(ids.to(device), batch["token_type_ids"].to(device), batch["attention_mask"].to(device))
         features.append(out.pooled_output.float().cpu())
         labels.append(batch["sentence_labels"])
@@ -275,8 +275,7 @@ def sop_vs_nsp_settings(scale: str | None = None, corpus: str | None = None,
                         **changes) -> tuple[str, ExperimentSettings]:
     """Table 5's settings: the scale's, with the longer budget SOP versus NSP needs."""
     scale = scale or get_scale()
-    preset = {**SOP_VS_NSP[scale], **changes}
-    return _scale_and_settings(scale, corpus or preset.pop("corpus", None), **preset)
+    return _scale_and_settings(scale, corpus, **{**SOP_VS_NSP[scale], **changes})
 
 
 def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bool = True,
@@ -422,7 +421,7 @@ def layer_smoothness(scale: str | None = None, corpus: str | None = None, progre
     s = smoothness_settings(s, scale)
     data = prepare(s)
     batch = next(iter(data.loader("heldout", "sop", s.batch_size)))
-    batch["input_ids"] = torch.where(batch["mlm_labels"] != -100, batch["mlm_labels"], batch["input_ids"])
+    batch["input_ids"] = torch.where(batch["mlm_labels"] != IGNORE_INDEX, batch["mlm_labels"], batch["input_ids"])
     started, frames, device = time.perf_counter(), [], "cpu"
     for name, sharing in tqdm(FIGURE_1_MODELS, desc="Figure 1", disable=not progress):
         model, result = pretrain(s.model_config(data.tokenizer.vocab_size, sharing=sharing), data, "sop", s)

@@ -264,12 +264,13 @@ def sst2_classification_data(
     ``train_examples`` keeps a seeded sample of the 67,349 training sentences. Offline it fails
     within about 2 seconds with a clear message instead of waiting on the network.
     """
-    from .corpus import _online
+    from .online import hub_reachable
 
-    if not _online():
+    if not hub_reachable(timeout=2.0):
         raise RuntimeError(
             "SST-2 needs internet access to huggingface.co and none was found within 2 s "
-            "(or HF_DATASETS_OFFLINE / HF_HUB_OFFLINE is set); the era task, sotu_classification_data, works offline"
+            "(or an offline setting such as HF_HUB_OFFLINE is on); the era task, sotu_classification_data, works "
+            "offline"
         )
     try:
         import datasets

@@ -15,12 +15,7 @@ about 3x the forward FLOPs.
 
 from __future__ import annotations
 
-from .config import AlbertConfig
-
-
-def _check_positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not allowed: it must be a positive integer")
+from .config import AlbertConfig, check_positive_int
 
 
 def flops(
@@ -49,13 +44,13 @@ def flops(
     batch, ``read_positions``). ``None``: every layer runs at every position.
     """
     config.validate()
-    _check_positive("seq_len", seq_len)
+    check_positive_int("seq_len", seq_len)
     if masked_fraction is not None and not 0.0 <= masked_fraction <= 1.0:
         raise ValueError(f"masked_fraction={masked_fraction!r} is not allowed: it must be in [0, 1] or None")
     e, h, v = config.embedding_size, config.hidden_size, config.vocab_size
     i, layers, s = config.intermediate_size, config.num_layers, seq_len
     if last_layer_positions is not None:
-        _check_positive("last_layer_positions", last_layer_positions)
+        check_positive_int("last_layer_positions", last_layer_positions)
         if last_layer_positions > s:
             raise ValueError(f"last_layer_positions={last_layer_positions} is not allowed: it exceeds seq_len={s}")
     q = s if last_layer_positions is None else last_layer_positions

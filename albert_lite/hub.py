@@ -9,25 +9,22 @@ never waiting on a network that is not there.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 import unicodedata
 import warnings
 from collections.abc import Sequence
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import NamedTuple
 
 import pandas as pd
 import torch
 from torch import nn
 
+from .config import check_positive_int
 from .interop import from_transformers
 from .model import AlbertForPreTraining
+from .online import HUB_HOST, HUB_PORT, hub_reachable, offline_by_setting, require
 from .tokenizer import MASK, Tokenizer
 
-HUB_HOST = "huggingface.co"
-HUB_PORT = 443
 OFFLINE_ADVICE = (
     "Run this on Colab or another machine with internet access (the first download is about 50 MB), "
     "or stay offline and build the same shapes with random weights: transformers.AlbertForPreTraining("
@@ -75,52 +72,6 @@ class AlbertV2Tokenizer(Tokenizer):
         return f"AlbertV2Tokenizer(vocab_size={self.vocab_size})"
 
 
-def _offline_by_setting() -> str | None:
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on"):
-            return name
-    return None
-
-
-def hub_reachable(timeout: float = 3.0, host: str | None = None, port: int | None = None) -> bool:
-    """True when a TCP connection to the Hub (or to the HTTPS proxy) opens within ``timeout`` seconds.
-
-    The connection is tried in a daemon thread so that a slow name lookup, which
-    ``socket.create_connection``'s own timeout does not cover, cannot make the caller wait.
-    """
-    if _offline_by_setting():
-        return False
-    address = (host or HUB_HOST, port or HUB_PORT)
-    proxy = os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
-    if proxy and host is None:  # behind a proxy the proxy is what must answer
-        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-        if parts.hostname:
-            address = (parts.hostname, parts.port or 80)
-    result: list[bool] = []
-
-    def attempt() -> None:
-        try:
-            with socket.create_connection(address, timeout=timeout):
-                result.append(True)
-        except OSError:
-            result.append(False)
-
-    thread = threading.Thread(target=attempt, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result and result[0])
-
-
-def _require_transformers() -> Any:
-    try:
-        import transformers
-    except ImportError:
-        raise ImportError(
-            "load_albert_from_hub needs the `transformers` package: pip install transformers"
-        ) from None
-    return transformers
-
-
 def load_albert_from_hub(
     name: str = "albert-base-v2", timeout: float = 3.0, cache_dir: str | os.PathLike | None = None
 ) -> HubCheckpoint:
@@ -135,7 +86,7 @@ def load_albert_from_hub(
     from huggingface_hub import hf_hub_download, try_to_load_from_cache
 
     started = time.perf_counter()
-    setting = _offline_by_setting()
+    setting = offline_by_setting()
     online = setting is None and hub_reachable(timeout)
     if not online:
         waited = time.perf_counter() - started
@@ -146,7 +97,7 @@ def load_albert_from_hub(
         cached = [try_to_load_from_cache(name, f, cache_dir=cache_dir) for f in ("config.json", "spiece.model")]
         if not all(isinstance(path, str) for path in cached):
             raise HubUnavailable(f"cannot load {name!r}: {why}, and it is not in the local cache. " + OFFLINE_ADVICE)
-    transformers = _require_transformers()
+    transformers = require("transformers", "load_albert_from_hub")
     options = {"cache_dir": cache_dir, "local_files_only": not online}
     try:
         hf_model, info = transformers.AlbertForPreTraining.from_pretrained(name, output_loading_info=True, **options)
@@ -213,8 +164,7 @@ def fill_mask(model: nn.Module, tokenizer: Tokenizer, text: str, top_k: int = 5)
     """
     if MASK not in text:
         raise ValueError(f"fill_mask needs at least one {MASK} in the text, got {text!r}")
-    if top_k < 1:
-        raise ValueError(f"top_k must be a positive integer, got {top_k}")
+    check_positive_int("top_k", top_k)
     ids = _encode_with_masks(tokenizer, text)
     device = next(model.parameters()).device
     was_training = model.training

@@ -17,6 +17,7 @@ from torch import nn
 
 from .config import AlbertConfig
 from .model import AlbertForPreTraining, AlbertModel
+from .online import require
 
 # albert_lite name inside one block -> transformers name inside albert_layers.0
 _ATTENTION_NAMES = {
@@ -28,16 +29,6 @@ _EMBEDDING_NAMES = {
     "word_embeddings": "word_embeddings", "position_embeddings": "position_embeddings",
     "token_type_embeddings": "token_type_embeddings", "layer_norm": "LayerNorm",
 }
-
-
-def _require_transformers():
-    try:
-        import transformers
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "albert_lite.interop needs the `transformers` package: pip install transformers"
-        ) from error
-    return transformers
 
 
 def config_from_transformers(hf_config: Any) -> AlbertConfig:
@@ -78,7 +69,7 @@ def config_to_transformers(config: AlbertConfig) -> Any:
         )
     if not config.has_projection:
         raise ValueError("embedding_size == hidden_size has no E->H matrix in albert_lite; transformers needs one")
-    transformers = _require_transformers()
+    transformers = require("transformers", "albert_lite.interop")
     return transformers.AlbertConfig(
         vocab_size=config.vocab_size,
         embedding_size=config.embedding_size,
@@ -217,7 +208,7 @@ def from_transformers(hf_model: nn.Module) -> AlbertModel | AlbertForPreTraining
 @torch.no_grad()
 def to_transformers(model: AlbertModel | AlbertForPreTraining) -> nn.Module:
     """The same weights in a ``transformers`` model of the matching class."""
-    transformers = _require_transformers()
+    transformers = require("transformers", "albert_lite.interop")
     pretraining = isinstance(model, AlbertForPreTraining)
     config = model.config
     hf_config = config_to_transformers(config)

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
+from .config import check_positive_int
+
 OPTIMIZERS = ("lamb", "adamw")
 
 
@@ -172,8 +174,7 @@ def warmup_decay_factor(step: int, warmup_steps: int, total_steps: int) -> float
 
 def linear_warmup_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int) -> LambdaLR:
     """Linear warm-up then linear decay, as ALBERT (3,125 warm-up steps of 125,000)."""
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps <= 0:
-        raise ValueError(f"total_steps={total_steps!r} is not allowed: it must be a positive integer")
+    check_positive_int("total_steps", total_steps)
     if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or not 0 <= warmup_steps <= total_steps:
         raise ValueError(
             f"warmup_steps={warmup_steps!r} is not allowed: it must be an integer in [0, total_steps={total_steps}]"

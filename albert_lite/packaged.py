@@ -9,7 +9,6 @@ model into albert_lite, so the book can test ALBERT's premises on a model that l
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -53,8 +52,7 @@ def load_packaged_bert() -> PackagedBert:
     WordPiece tokenizer and the ``transformers.BertModel`` it was copied from.
     """
     folder = packaged_model_dir()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: nothing to ask the Hub
-    import transformers
+    import transformers  # a local folder and local_files_only: the Hub is never asked
 
     bars = transformers.utils.logging.is_progress_bar_enabled()
     transformers.utils.logging.disable_progress_bar()  # a 90 MB local file needs no progress bar in the page

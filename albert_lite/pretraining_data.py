@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .model import IGNORE_INDEX
 from .tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID
 
-IGNORE_INDEX = -100
 TASKS = ("sop", "nsp", None)
 MASKING = ("static", "dynamic")
 
@@ -330,10 +330,6 @@ class PretrainingDataset(Dataset):
     def set_epoch(self, epoch: int) -> None:
         """Dynamic masking draws new masks for every epoch; static masking ignores this."""
         self.epoch = int(epoch)
-
-    @property
-    def task_has_labels(self) -> bool:
-        return bool(self.examples) and self.examples[0].sentence_label is not None
 
     def __len__(self) -> int:
         return len(self.examples)

@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .config import PRESETS, AlbertConfig
+from .config import PRESETS, AlbertConfig, check_positive_int
 from .flops import flops
 from .model import IGNORE_INDEX, AlbertForPreTraining
 from .runtime import pick_device, seed_everything
@@ -39,8 +39,7 @@ def scaled_shapes(names: Iterable[str] = PRESETS, factor: int = 8) -> dict[str, 
     attention's share). ``factor=1`` gives the true shapes. A CPU runs ``factor=4`` or 8 in
     seconds; the true shapes need a GPU.
     """
-    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
-        raise ValueError(f"factor={factor!r} is not allowed: it must be a positive integer")
+    check_positive_int("factor", factor)
     shapes = {}
     for name in names:
         full = AlbertConfig.from_preset(name)
@@ -70,9 +69,8 @@ def synthetic_batch(
 ) -> dict[str, torch.Tensor]:
     """A pretraining batch of random tokens: two segments, no padding, and exactly
     ``round(masked_fraction * seq_len)`` predicted positions per sequence (never [CLS] at 0)."""
-    for name, value in (("batch", batch), ("seq_len", seq_len)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name}={value!r} is not allowed: it must be a positive integer")
+    check_positive_int("batch", batch)
+    check_positive_int("seq_len", seq_len)
     if not 0.0 <= masked_fraction <= 1.0:
         raise ValueError(f"masked_fraction={masked_fraction!r} is not allowed: it must be in [0, 1]")
     generator = torch.Generator().manual_seed(seed)
@@ -209,8 +207,7 @@ def profile_memory_and_speed(
     The batch has ``round(masked_fraction * seq_len)`` predicted positions per sequence and
     random tokens (speed and memory do not depend on the token values).
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats={repeats!r} is not allowed: it must be a positive integer")
+    check_positive_int("repeats", repeats)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer={optimizer!r} is not allowed: choose one of {OPTIMIZERS}")
     if not configs:

@@ -81,9 +81,6 @@ class Tokenizer:
         """True when piece ``i`` begins a word (starts with "▁"); control symbols never do."""
         return bool(self.word_start_table[int(i)])
 
-    def is_special(self, i: int) -> bool:
-        return int(i) in self.special_ids
-
     # ---- files
     def save(self, path: str | os.PathLike) -> Path:
         """Write the SentencePiece model (the usual ``.model`` file, readable by any SentencePiece)."""

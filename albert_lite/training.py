@@ -32,6 +32,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
 from . import checkpoint as ckpt
+from .config import check_positive_int
 from .distributed import DistributedContext, all_gather_objects, all_reduce_sum, barrier, get_context
 from .model import IGNORE_INDEX, AlbertForPreTraining, PreTrainingOutput
 from .optim import OPTIMIZERS, build_optimizer, default_warmup_steps, linear_warmup_decay
@@ -77,10 +78,10 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         for name in ("steps", "grad_accumulation", "log_every"):
-            _check_positive_int(name, getattr(self, name))
+            check_positive_int(name, getattr(self, name))
         for name in ("eval_every", "eval_batches", "checkpoint_every", "keep_last"):
             if getattr(self, name) is not None:
-                _check_positive_int(name, getattr(self, name))
+                check_positive_int(name, getattr(self, name))
         if self.warmup_steps is not None and (
             isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int)
             or not 0 <= self.warmup_steps <= self.steps
@@ -105,11 +106,6 @@ class TrainingConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not allowed: it must be a positive integer")
 
 
 # ----------------------------------------------------------------------------------------
@@ -242,7 +238,7 @@ def make_loader(
     process and N processes see the same global batches in the same order.
     """
     context = get_context()
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     if batch_size % context.world_size:
         raise ValueError(
             f"batch_size={batch_size} does not divide over {context.world_size} processes: "

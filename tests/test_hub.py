@@ -12,10 +12,11 @@ import pytest
 import torch
 import transformers
 
-from albert_lite import hub
+from albert_lite import online
 from albert_lite.corpus import load_corpus
-from albert_lite.hub import AlbertV2Tokenizer, HubUnavailable, fill_mask, hub_reachable, load_albert_from_hub
+from albert_lite.hub import AlbertV2Tokenizer, HubUnavailable, fill_mask, load_albert_from_hub
 from albert_lite.interop import from_transformers
+from albert_lite.online import hub_reachable
 from albert_lite.tokenizer import Tokenizer, train_tokenizer
 
 
@@ -42,14 +43,14 @@ def closed_port() -> int:
 
 
 def clear_settings(monkeypatch):
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HTTPS_PROXY", "https_proxy"):
+    for name in (*online.OFFLINE_SETTINGS, "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
 
 
 def offline_env(monkeypatch):
     clear_settings(monkeypatch)
-    monkeypatch.setattr(hub, "HUB_HOST", "127.0.0.1")
-    monkeypatch.setattr(hub, "HUB_PORT", closed_port())
+    monkeypatch.setattr(online, "HUB_HOST", "127.0.0.1")
+    monkeypatch.setattr(online, "HUB_PORT", closed_port())
 
 
 def test_unreachable_hub_fails_fast_with_advice(monkeypatch, tmp_path):
@@ -70,7 +71,7 @@ def test_offline_setting_is_honoured_without_any_connection(monkeypatch, tmp_pat
     def refuse(*args, **kwargs):
         raise AssertionError("no connection may be attempted when HF_HUB_OFFLINE=1")
 
-    monkeypatch.setattr(hub.socket, "create_connection", refuse)
+    monkeypatch.setattr(online.socket, "create_connection", refuse)
     assert not hub_reachable()
     with pytest.raises(HubUnavailable, match="HF_HUB_OFFLINE is set"):
         load_albert_from_hub(cache_dir=tmp_path)
@@ -96,7 +97,7 @@ def test_a_connection_that_hangs_is_abandoned_after_the_timeout(monkeypatch):
         release.wait(30)
         raise OSError("released")
 
-    monkeypatch.setattr(hub.socket, "create_connection", hang)
+    monkeypatch.setattr(online.socket, "create_connection", hang)
     start = time.perf_counter()
     try:
         assert not hub_reachable(timeout=0.5)
@@ -184,3 +185,20 @@ def test_fill_mask_rejects_bad_input(tokenizer):
         fill_mask(model, tokenizer, "a [MASK]", top_k=0)
     with pytest.raises(TypeError, match="masked-LM head"):
         fill_mask(transformers.AlbertModel(random_hf_model(tokenizer.vocab_size).config), tokenizer, "a [MASK]")
+
+
+@pytest.mark.parametrize("setting", online.OFFLINE_SETTINGS)
+def test_every_offline_setting_switches_every_online_path_off(monkeypatch, setting):
+    clear_settings(monkeypatch)
+    monkeypatch.setenv(setting, "1")
+    monkeypatch.setattr(online.socket, "create_connection", lambda *a, **k: pytest.fail("no connection allowed"))
+    assert online.offline_by_setting() == setting and not hub_reachable()
+    from albert_lite.corpus import load_corpus
+
+    with pytest.raises((RuntimeError, ImportError), match="wikitext-2"):
+        load_corpus("wikitext-2")
+
+
+def test_a_missing_library_says_what_needs_it():
+    with pytest.raises(ImportError, match="the chapter needs the `no_such_package` package: pip install no_such"):
+        online.require("no_such_package", "the chapter")
