@@ -308,6 +308,29 @@ def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bo
 # --------------------------------------------------------------------------- Tables 3, 4, 11
 
 
+def sentence_head_diagnostics(scores: dict) -> dict:
+    """What a sentence accuracy means: its n and standard error, the majority-class baseline, and how often
+    the head says "1" (0% or 100% is a head that always answers the same)."""
+    n, accuracy = scores["sentence_examples"], scores["sentence_accuracy"]
+    positive = scores["sentence_label_1_share"]
+    return {"SOP n": int(n), "SOP s.e. %": 100 * math.sqrt(accuracy * (1 - accuracy) / n),
+            "SOP majority %": 100 * max(positive, 1 - positive),
+            "SOP says 1 %": 100 * scores["sentence_predicted_1_share"]}
+
+
+def describe_sentence_heads(frame: pd.DataFrame) -> str:
+    """A reading of the SOP columns, generated from them: which heads learned, and which always answer the same."""
+    stuck = frame[(frame["SOP says 1 %"] <= 0.5) | (frame["SOP says 1 %"] >= 99.5)]
+    learned = frame[frame["SOP acc %"] - frame["SOP majority %"] > 3 * frame["SOP s.e. %"]]
+    n = int(frame["SOP n"].iloc[0])
+    line = (f"Sentence heads on {n} held-out pairs: {len(learned)} of {len(frame)} beat the majority-class baseline "
+            f"({frame['SOP majority %'].iloc[0]:.1f}%) by more than three standard errors")
+    if len(stuck):
+        line += (f"; {len(stuck)} answer the same class for every pair, so their accuracy is just that label's share "
+                 "(the model has not learned the task at this scale, whatever its masked-LM accuracy)")
+    return line + "."
+
+
 def _ablation(variants: list[tuple[dict, dict]], s: ExperimentSettings, scale: str, desc: str,
               progress: bool) -> pd.DataFrame:
     """Train one MLM + SOP model per variant (config changes, extra columns) and measure it."""
@@ -321,7 +344,7 @@ def _ablation(variants: list[tuple[dict, dict]], s: ExperimentSettings, scale: s
         rows.append({
             **columns, "parameters": count_parameters(config)["total"],
             "MLM acc %": 100 * scores["mlm_accuracy"], "SOP acc %": 100 * scores["sentence_accuracy"],
-            "MLM loss": scores["mlm_loss"], "train time s": result.wall_time,
+            **sentence_head_diagnostics(scores), "MLM loss": scores["mlm_loss"], "train time s": result.wall_time,
         })
     return _finish(rows, scale, s, device, started)
 

@@ -287,9 +287,14 @@ def batch_statistics(output: Any, batch: dict[str, torch.Tensor]) -> dict[str, t
             count = torch.tensor(float(sentence_labels.numel()), device=device)
             stats["sentence_loss"] = output.sentence_loss.detach().float() * count
             stats["sentence_examples"] = count
-            stats["sentence_correct"] = (output.sentence_logits.argmax(-1) == sentence_labels).sum().float()
+            predicted = output.sentence_logits.argmax(-1)
+            stats["sentence_correct"] = (predicted == sentence_labels).sum().float()
+            # A head stuck on one class scores the share of that label: these two make it visible.
+            stats["sentence_label_1"] = (sentence_labels == 1).sum().float()
+            stats["sentence_predicted_1"] = (predicted == 1).sum().float()
         else:
-            stats.update(sentence_loss=zero, sentence_examples=zero, sentence_correct=zero)
+            stats.update(sentence_loss=zero, sentence_examples=zero, sentence_correct=zero, sentence_label_1=zero,
+                         sentence_predicted_1=zero)
     else:  # a classifier: (logits, loss)
         labels = batch["labels"]
         stats["examples"] = torch.tensor(float(labels.numel()), device=device)
@@ -358,7 +363,12 @@ def evaluate(
     if not totals:
         raise ValueError("the evaluation loader yields no batches: is the dataset empty?")
     sums = _reduce(totals)
-    return {**summarize(sums), "examples": sums["sequences"]}
+    metrics = {**summarize(sums), "examples": sums["sequences"]}
+    if sums.get("sentence_examples"):  # the sentence head's n, label balance and answers
+        pairs = sums["sentence_examples"]
+        metrics.update(sentence_examples=pairs, sentence_label_1_share=sums["sentence_label_1"] / pairs,
+                       sentence_predicted_1_share=sums["sentence_predicted_1"] / pairs)
+    return metrics
 
 
 # ----------------------------------------------------------------------------------------

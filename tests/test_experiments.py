@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 import torch
 
 from albert_lite import experiments as ex
@@ -84,3 +85,19 @@ def test_transition_distances_vanish_when_layers_stop_moving():
                 p.zero_()
     frame = ex.transition_distances(model, batch)
     assert frame["L2 distance"].iloc[1:].max() < 1e-4
+
+
+def test_sentence_head_diagnostics_expose_a_constant_answer():
+    stuck = {"sentence_examples": 400.0, "sentence_accuracy": 0.4875, "sentence_label_1_share": 0.5125,
+             "sentence_predicted_1_share": 0.0}
+    row = ex.sentence_head_diagnostics(stuck)
+    assert row["SOP n"] == 400 and row["SOP says 1 %"] == 0.0
+    assert row["SOP majority %"] == pytest.approx(51.25) and row["SOP s.e. %"] == pytest.approx(2.4992, rel=1e-3)
+
+
+def test_the_sentence_head_reading_follows_the_numbers():
+    frame = pd.DataFrame({"SOP acc %": [48.75, 70.0], "SOP majority %": [51.25, 51.25], "SOP s.e. %": [2.5, 2.3],
+                          "SOP says 1 %": [0.0, 47.0], "SOP n": [400, 400]})
+    line = ex.describe_sentence_heads(frame)
+    assert "1 of 2 beat the majority-class baseline" in line and "1 answer the same class" in line
+    assert "answer the same class" not in ex.describe_sentence_heads(frame.iloc[1:])

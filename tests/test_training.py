@@ -227,3 +227,13 @@ def test_classifier_trains_with_the_same_loop():
 def test_empty_loader_is_refused():
     with pytest.raises(ValueError, match="no batches"):
         train(fresh_model(), DataLoader([], batch_size=2), TrainingConfig(steps=1), progress=False)
+
+
+def test_evaluation_reports_the_sentence_heads_balance_and_answers():
+    model, _ = run(steps=2)
+    dataset = RandomTokenDataset(24, seq_len=12, vocab_size=64, num_masked=2)
+    scores = evaluate(model, make_loader(dataset, 8, shuffle=False, drop_last=False))
+    labels = torch.tensor([dataset[i]["sentence_labels"] for i in range(24)]).float()
+    assert scores["sentence_examples"] == 24
+    assert scores["sentence_label_1_share"] == pytest.approx(labels.mean().item())
+    assert 0.0 <= scores["sentence_predicted_1_share"] <= 1.0
