@@ -20,7 +20,7 @@ def pick_device() -> torch.device:
     return torch.device("cpu")
 
 
-def check_device(name: str | None) -> torch.device:
+def check_device(name: str | torch.device | None) -> torch.device:
     """The device a name asks for, or ValueError saying why it cannot be had here (None: the best available)."""
     if name is None:
         return pick_device()

@@ -36,7 +36,7 @@ from .config import check_positive_int
 from .distributed import DistributedContext, all_gather_objects, all_reduce_sum, barrier, get_context
 from .model import IGNORE_INDEX, AlbertForPreTraining, PreTrainingOutput
 from .optim import OPTIMIZERS, build_optimizer, default_warmup_steps, linear_warmup_decay
-from .runtime import pick_device, seed_everything
+from .runtime import check_device, seed_everything
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 PRETRAINING_METRICS = ("loss", "mlm_loss", "sentence_loss", "mlm_accuracy", "sentence_accuracy")
@@ -118,7 +118,7 @@ def resolve_device(
 ) -> torch.device:
     """The requested device, else CUDA, MPS or CPU; under torchrun each process takes its own GPU."""
     context = context or get_context()
-    device = torch.device(requested) if requested is not None else pick_device()
+    device = check_device(requested)  # ValueError naming the problem: "gpu", CUDA on a machine without it, ...
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", context.local_rank if context.enabled else torch.cuda.current_device())
     return device

@@ -237,3 +237,10 @@ def test_evaluation_reports_the_sentence_heads_balance_and_answers():
     assert scores["sentence_examples"] == 24
     assert scores["sentence_label_1_share"] == pytest.approx(labels.mean().item())
     assert 0.0 <= scores["sentence_predicted_1_share"] <= 1.0
+
+
+def test_an_unusable_device_is_refused_by_train_itself(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for device, message in (("gpu", "is not a device"), ("cuda", "does not have")):
+        with pytest.raises(ValueError, match=message):
+            run(steps=2, device=device)
