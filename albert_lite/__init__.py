@@ -1,24 +1,40 @@
-"""albert_lite: a small, readable ALBERT in PyTorch, built for the ALBERT book."""
+"""albert_lite: a small, readable ALBERT in PyTorch, built for the ALBERT book.
 
-from .checkpoint import load_pretrained
-from .config import PRESETS, SHARING_MODES, AlbertConfig
+The core is flat: ``config`` (the shape and its sharing plan), ``model``, ``params`` and
+``flops``. Around it: ``data`` (text to batches), ``training`` (the loop and what it needs),
+``interop`` (Hugging Face transformers), ``chapters`` (the book's experiments and widgets)
+and ``pretrain`` (the command line).
+"""
+
+from .config import PRESETS, SHARING_MODES, AlbertConfig, sharing_plan
 from .model import (
+    MODEL_CLASSES,
     AlbertForPreTraining,
     AlbertForSequenceClassification,
     AlbertModel,
     AlbertOutput,
+    ClassifierOutput,
     PreTrainingOutput,
     num_parameters,
-    sharing_plan,
 )
-from .optim import Lamb, build_optimizer, linear_warmup_decay
 from .params import count_parameters
 from .runtime import by_scale, describe_runtime, get_scale, pick_device, seed_everything
-from .training import TrainingConfig, TrainingResult, evaluate, make_loader, train
+from .training import (
+    Lamb,
+    TrainingConfig,
+    TrainingResult,
+    build_optimizer,
+    evaluate,
+    linear_warmup_decay,
+    load_pretrained,
+    make_loader,
+    train,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MODEL_CLASSES",
     "PRESETS",
     "SHARING_MODES",
     "AlbertConfig",
@@ -26,10 +42,11 @@ __all__ = [
     "AlbertForSequenceClassification",
     "AlbertModel",
     "AlbertOutput",
+    "ClassifierOutput",
     "Lamb",
+    "PreTrainingOutput",
     "TrainingConfig",
     "TrainingResult",
-    "PreTrainingOutput",
     "build_optimizer",
     "by_scale",
     "count_parameters",

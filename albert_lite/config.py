@@ -6,7 +6,7 @@ invalid combination is refused here, once, with a message that names the field.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 SHARING_MODES = ("none", "all", "attention", "ffn")
@@ -30,12 +30,13 @@ def check_positive_int(name: str, value: Any) -> None:
         raise ValueError(f"{name}={value!r} is not allowed: it must be a positive integer")
 
 
-@dataclass
+@dataclass(frozen=True)
 class AlbertConfig:
     """Sizes and choices of an ALBERT encoder; BERT is the case E == H, sharing "none".
 
     ``group_size`` is M: layers 0..M-1 form group 0, M..2M-1 group 1, and so on. Each group
     holds one copy of the shared part, so L / M copies exist. ``None`` means M = L (one group).
+    Frozen: a config is checked once, when it is made, and :meth:`replace` makes a new one.
     """
 
     vocab_size: int = 30000
@@ -52,15 +53,19 @@ class AlbertConfig:
     sharing: str = "all"
     group_size: int | None = None
     initializer_range: float = 0.02
+    # The fields given as None, whose values follow the shape (4H, L) here and in replace().
+    _derived: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        derived = {name for name in ("intermediate_size", "group_size") if getattr(self, name) is None}
         if self.intermediate_size is None:
-            self.intermediate_size = 4 * self.hidden_size
+            object.__setattr__(self, "intermediate_size", 4 * self.hidden_size)
         if self.group_size is None:
-            self.group_size = self.num_layers
-        self.validate()
+            object.__setattr__(self, "group_size", self.num_layers)
+        object.__setattr__(self, "_derived", frozenset(derived))
+        self._validate()
 
-    def validate(self) -> None:
+    def _validate(self) -> None:
         """Raise ``ValueError`` naming the field, its value and what is allowed."""
         for name in (
             "vocab_size", "embedding_size", "hidden_size", "num_layers", "num_heads",
@@ -109,14 +114,31 @@ class AlbertConfig:
         return cls(**{**_PRESETS[name], **overrides})
 
     def replace(self, **changes: Any) -> AlbertConfig:
-        """A copy with some fields changed (and validated again)."""
-        if "num_layers" in changes and "group_size" not in changes and self.group_size == self.num_layers:
-            changes["group_size"] = changes["num_layers"]
-        if "hidden_size" in changes and "intermediate_size" not in changes and (
-            self.intermediate_size == 4 * self.hidden_size
-        ):
-            changes["intermediate_size"] = 4 * changes["hidden_size"]
-        return replace(self, **changes)
+        """A copy with some fields changed (and checked again).
+
+        A field that was given explicitly keeps its value; one left to its default (None)
+        follows the new shape: ``intermediate_size`` stays 4H, ``group_size`` stays L.
+        """
+        unknown = sorted(set(changes) - {f.name for f in fields(self) if f.init})
+        if unknown:
+            raise ValueError(f"AlbertConfig has no field(s) {unknown}")
+        return replace(self, **{**{name: None for name in self._derived}, **changes})
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field with its value (the derived ones included), as stored in checkpoints."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+
+def sharing_plan(config: AlbertConfig) -> list[tuple[int, int]]:
+    """For each layer, (index of its attention block, index of its FFN block).
+
+    "all" shares both within each group of M layers, "attention" only the attention block,
+    "ffn" only the feed-forward block, "none" nothing: one block of each kind per layer.
+    """
+    plan = []
+    for layer in range(config.num_layers):
+        group = config.group_of_layer(layer)
+        attention_index = group if config.sharing in ("all", "attention") else layer
+        ffn_index = group if config.sharing in ("all", "ffn") else layer
+        plan.append((attention_index, ffn_index))
+    return plan

@@ -43,7 +43,6 @@ def flops(
     [CLS] and the masked positions alone (Q = 1 + the most masked positions of a sequence in the
     batch, ``read_positions``). ``None``: every layer runs at every position.
     """
-    config.validate()
     check_positive_int("seq_len", seq_len)
     if masked_fraction is not None and not 0.0 <= masked_fraction <= 1.0:
         raise ValueError(f"masked_fraction={masked_fraction!r} is not allowed: it must be in [0, 1] or None")

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .config import AlbertConfig
+from .config import AlbertConfig, sharing_plan
 
 IGNORE_INDEX = -100
 
@@ -101,21 +101,6 @@ class FeedForward(nn.Module):
         return self.layer_norm(x + self.dropout(self.ffn_output(self.act(self.ffn(x)))))
 
 
-def sharing_plan(config: AlbertConfig) -> list[tuple[int, int]]:
-    """For each layer, (index of its attention block, index of its FFN block).
-
-    "all" shares both within each group of M layers, "attention" only the attention block,
-    "ffn" only the feed-forward block, "none" nothing: one block of each kind per layer.
-    """
-    plan = []
-    for layer in range(config.num_layers):
-        group = config.group_of_layer(layer)
-        attention_index = group if config.sharing in ("all", "attention") else layer
-        ffn_index = group if config.sharing in ("all", "ffn") else layer
-        plan.append((attention_index, ffn_index))
-    return plan
-
-
 class AlbertEncoder(nn.Module):
     """L layers that draw their weights from as few distinct blocks as the sharing allows."""
 
@@ -178,7 +163,6 @@ class AlbertModel(nn.Module):
 
     def __init__(self, config: AlbertConfig, activation_checkpointing: bool = False):
         super().__init__()
-        config.validate()
         self.config = config
         self.embeddings = AlbertEmbeddings(config)
         self.projection = nn.Linear(config.embedding_size, config.hidden_size) if config.has_projection else None
@@ -213,6 +197,11 @@ class AlbertModel(nn.Module):
                 f"sequence length {input_ids.shape[1]} exceeds max_position_embeddings="
                 f"{self.config.max_position_embeddings}"
             )
+        if last_layer_positions is not None and (
+            last_layer_positions.dim() != 2 or (last_layer_positions[:, 0] != 0).any()
+        ):
+            raise ValueError("last_layer_positions must have shape (batch, Q) with 0 ([CLS], read by the pooler) "
+                             "first in every row")
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         x = self.embeddings(input_ids, token_type_ids)
@@ -261,18 +250,92 @@ class MaskedLMHead(nn.Module):
 @dataclass
 class PreTrainingOutput:
     """``mlm_logits`` covers every position, or only the masked ones when labels were given
-    (then row j scores ``mlm_labels[mlm_labels != -100][j]``)."""
+    (then row j scores ``mlm_labels[mlm_labels != -100][j]``).
+
+    ``loss_terms`` holds each loss that was computed, as a mean over its own predictions
+    (masked tokens for ``"mlm"``, pairs for ``"sentence"``); ``loss`` is their sum.
+    """
 
     mlm_logits: torch.Tensor
     sentence_logits: torch.Tensor
-    mlm_loss: torch.Tensor | None = None
-    sentence_loss: torch.Tensor | None = None
-    loss: torch.Tensor | None = None
+    loss_terms: dict[str, torch.Tensor]
     hidden_states: tuple[torch.Tensor, ...] | None = None
+
+    @property
+    def logits(self) -> torch.Tensor:
+        return self.mlm_logits
+
+    @property
+    def loss(self) -> torch.Tensor | None:
+        return sum(self.loss_terms.values()) if self.loss_terms else None
+
+    @property
+    def mlm_loss(self) -> torch.Tensor | None:
+        return self.loss_terms.get("mlm")
+
+    @property
+    def sentence_loss(self) -> torch.Tensor | None:
+        return self.loss_terms.get("sentence")
+
+    def statistics(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """What this batch adds to the running sums behind the logged losses and accuracies."""
+        stats = _common_statistics(self.loss, batch)
+        zero = torch.zeros_like(stats["loss"])
+        mlm_labels = batch.get("mlm_labels")
+        if self.mlm_loss is not None and mlm_labels is not None:
+            targets = mlm_labels[mlm_labels != IGNORE_INDEX]
+            count = torch.tensor(float(targets.numel()), device=zero.device)
+            stats.update(mlm_loss=self.mlm_loss.detach().float() * count, mlm_tokens=count,
+                         mlm_correct=(self.mlm_logits.argmax(-1) == targets).sum().float())
+        else:
+            stats.update(mlm_loss=zero, mlm_tokens=zero, mlm_correct=zero)
+        labels = batch.get("sentence_labels")
+        if self.sentence_loss is not None and labels is not None:
+            count = torch.tensor(float(labels.numel()), device=zero.device)
+            predicted = self.sentence_logits.argmax(-1)
+            # A head stuck on one class scores the share of that label: the last two make it visible.
+            stats.update(sentence_loss=self.sentence_loss.detach().float() * count, sentence_examples=count,
+                         sentence_correct=(predicted == labels).sum().float(),
+                         sentence_label_1=(labels == 1).sum().float(),
+                         sentence_predicted_1=(predicted == 1).sum().float())
+        else:
+            stats.update(sentence_loss=zero, sentence_examples=zero, sentence_correct=zero, sentence_label_1=zero,
+                         sentence_predicted_1=zero)
+        return stats
+
+
+@dataclass
+class ClassifierOutput:
+    """Scores per class; ``loss_terms["classification"]`` (mean cross-entropy) when labels were given."""
+
+    logits: torch.Tensor
+    loss_terms: dict[str, torch.Tensor]
+
+    @property
+    def loss(self) -> torch.Tensor | None:
+        return self.loss_terms.get("classification")
+
+    def statistics(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """What this batch adds to the running sums behind the logged loss and accuracy."""
+        stats = _common_statistics(self.loss, batch)
+        labels = batch["labels"]
+        count = torch.tensor(float(labels.numel()), device=labels.device)
+        stats.update(examples=count, classification_loss=self.loss.detach().float() * count,
+                     correct=(self.logits.argmax(-1) == labels).sum().float())
+        return stats
+
+
+def _common_statistics(loss: torch.Tensor | None, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    if loss is None:
+        raise ValueError(f"the model returned no loss: the batch must carry labels (it has {sorted(batch)})")
+    one = torch.ones((), device=loss.device)
+    return {"batches": one, "sequences": one * batch["input_ids"].shape[0], "loss": loss.detach().float()}
 
 
 class AlbertForPreTraining(nn.Module):
     """ALBERT with its two pretraining heads: masked LM and a 2-way sentence-pair task (SOP or NSP)."""
+
+    label_keys = ("mlm_labels", "sentence_labels")
 
     def __init__(self, config: AlbertConfig, activation_checkpointing: bool = False):
         super().__init__()
@@ -300,22 +363,30 @@ class AlbertForPreTraining(nn.Module):
         positions = None if selected is None or output_hidden_states else read_positions(selected)
         out = self.albert(input_ids, token_type_ids, attention_mask, output_hidden_states, positions)
         word_embeddings = self.albert.embeddings.word_embeddings.weight
-        mlm_loss = sentence_loss = None
+        losses = {}
         if selected is not None:
             rows = selected if positions is None else selected.gather(1, positions)
             mlm_logits = self.mlm_head(out.last_hidden_state[rows], word_embeddings)
             targets = mlm_labels[selected]
-            mlm_loss = (
+            losses["mlm"] = (
                 F.cross_entropy(mlm_logits.float(), targets) if targets.numel() else mlm_logits.sum() * 0.0
             )
         else:
             mlm_logits = self.mlm_head(out.last_hidden_state, word_embeddings)
         sentence_logits = self.sentence_head(self.dropout(out.pooled_output))
         if sentence_labels is not None:
-            sentence_loss = F.cross_entropy(sentence_logits.float(), sentence_labels)
-        losses = [loss for loss in (mlm_loss, sentence_loss) if loss is not None]
-        total = sum(losses[1:], losses[0]) if losses else None
-        return PreTrainingOutput(mlm_logits, sentence_logits, mlm_loss, sentence_loss, total, out.hidden_states)
+            losses["sentence"] = F.cross_entropy(sentence_logits.float(), sentence_labels)
+        return PreTrainingOutput(mlm_logits, sentence_logits, losses, out.hidden_states)
+
+    @staticmethod
+    def label_counts(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """How many predictions each loss term of this batch averages over (masked tokens, pairs)."""
+        counts = {}
+        if "mlm_labels" in batch:
+            counts["mlm"] = (batch["mlm_labels"] != IGNORE_INDEX).sum().float()
+        if "sentence_labels" in batch:
+            counts["sentence"] = torch.tensor(float(batch["sentence_labels"].numel()))
+        return counts
 
 
 def read_positions(selected: torch.Tensor) -> torch.Tensor:
@@ -332,12 +403,15 @@ def read_positions(selected: torch.Tensor) -> torch.Tensor:
 class AlbertForSequenceClassification(nn.Module):
     """Fine-tuning head: dropout and a linear layer on the pooled [CLS] vector."""
 
+    label_keys = ("labels",)
+
     def __init__(self, config: AlbertConfig, num_labels: int, classifier_dropout: float = 0.1):
         super().__init__()
         if num_labels < 2:
             raise ValueError(f"num_labels={num_labels} is not allowed: a classifier needs at least 2")
         self.config = config
         self.num_labels = num_labels
+        self.classifier_dropout = classifier_dropout
         self.albert = AlbertModel(config)
         self.dropout = nn.Dropout(classifier_dropout)
         self.classifier = nn.Linear(config.hidden_size, num_labels)
@@ -349,12 +423,20 @@ class AlbertForSequenceClassification(nn.Module):
         token_type_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Returns (logits, loss); the loss is None without labels."""
+    ) -> ClassifierOutput:
         pooled = self.albert(input_ids, token_type_ids, attention_mask).pooled_output
         logits = self.classifier(self.dropout(pooled))
-        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
-        return logits, loss
+        losses = {"classification": F.cross_entropy(logits.float(), labels)} if labels is not None else {}
+        return ClassifierOutput(logits, losses)
+
+    @staticmethod
+    def label_counts(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """How many predictions the loss of this batch averages over."""
+        return {"classification": torch.tensor(float(batch["labels"].numel()))} if "labels" in batch else {}
+
+    def init_arguments(self) -> dict[str, int | float]:
+        """What a checkpoint must store, beyond the config, to build this model again."""
+        return {"num_labels": self.num_labels, "classifier_dropout": self.classifier_dropout}
 
 
 def num_parameters(model: nn.Module) -> int:
@@ -362,3 +444,7 @@ def num_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+# Every model class a checkpoint can hold, by name: the loop and the checkpoints know no other.
+MODEL_CLASSES: dict[str, type[nn.Module]] = {
+    cls.__name__: cls for cls in (AlbertModel, AlbertForPreTraining, AlbertForSequenceClassification)
+}

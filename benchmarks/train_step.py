@@ -34,11 +34,11 @@ from datetime import date
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, seed_everything
+from albert_lite.chapters.sizing import peak_flops as listed_peak_flops
+from albert_lite.data.toy import synthetic_batch
 from albert_lite.flops import flops, training_flops
 from albert_lite.interop import to_transformers
 from albert_lite.model import IGNORE_INDEX, read_positions
-from albert_lite.profiling import synthetic_batch
-from albert_lite.sizing import peak_flops as listed_peak_flops
 
 QUICK_CONFIG = AlbertConfig(vocab_size=512, embedding_size=16, hidden_size=64, num_layers=2, num_heads=4)
 
@@ -127,6 +127,88 @@ def summarize(times: dict[str, dict[str, list[float]]]) -> dict[str, float]:
     return result
 
 
+def hf_inputs(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The same batch under transformers' names."""
+    return {"input_ids": batch["input_ids"], "token_type_ids": batch["token_type_ids"],
+            "attention_mask": batch["attention_mask"], "labels": batch["mlm_labels"],
+            "sentence_order_label": batch["sentence_labels"]}
+
+
+def encoder_inputs(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: batch[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+
+
+@torch.no_grad()
+def first_agreement(ours, theirs, batch: dict[str, torch.Tensor], rtol: float) -> dict:
+    """Same weights, same batch: the losses (fp32) and the encoder outputs must agree."""
+    loss_ours = ours(**batch).loss.item()
+    loss_theirs = theirs(**hf_inputs(batch)).loss.item()
+    ours.eval(), theirs.eval()
+    inputs = encoder_inputs(batch)
+    hidden_diff = (ours.albert(**inputs).last_hidden_state - theirs.albert(**inputs).last_hidden_state).abs().max()
+    ours.train(), theirs.train()
+    agree = math.isclose(loss_ours, loss_theirs, rel_tol=rtol) and hidden_diff.item() < 1e-3
+    print(f"loss: albert_lite {loss_ours:.6f}, transformers {loss_theirs:.6f} "
+          f"(|diff| {abs(loss_ours - loss_theirs):.2e}); encoder outputs max |diff| {hidden_diff.item():.2e}: "
+          f"{'agree' if agree else 'DISAGREE'}")
+    return {"loss_albert_lite": loss_ours, "loss_transformers": loss_theirs,
+            "encoder_max_abs_diff": hidden_diff.item(), "losses_agree": agree}
+
+
+def step_functions(ours, theirs, batch: dict[str, torch.Tensor], device: torch.device, use_bf16: bool,
+                   compile_ours: bool, step_losses: dict[str, list]) -> tuple[dict, dict]:
+    """(training steps, inference passes) of both models, by name; each training step records its loss."""
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
+
+    def trainer(name, model, inputs):
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+
+        def step() -> None:
+            with autocast():
+                loss = model(**inputs).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step_losses[name].append(loss.detach())
+
+        return step
+
+    def inferrer(encoder, inputs):
+        def infer() -> None:
+            with torch.inference_mode(), autocast():
+                encoder(**inputs)
+
+        return infer
+
+    training = {"albert_lite": trainer("albert_lite", torch.compile(ours) if compile_ours else ours, batch),
+                "transformers": trainer("transformers", theirs, hf_inputs(batch))}
+    inference = {"albert_lite": inferrer(ours.albert, encoder_inputs(batch)),
+                 "transformers": inferrer(theirs.albert, encoder_inputs(batch))}
+    return training, inference
+
+
+def add_throughput(label: str, result: dict, tokens: int, flops_per_token: float, peak: float | None,
+                   device: torch.device, repeats: int) -> None:
+    """Tokens per second (and MFU on a GPU with a known peak), added to ``result`` and printed."""
+    for who in ("albert_lite", "transformers"):
+        result[f"{who}_tokens_per_s"] = tokens / (result[f"{who}_ms"] / 1000)
+        if peak:
+            result[f"{who}_mfu"] = flops_per_token * result[f"{who}_tokens_per_s"] / peak
+    mfu = (f" | MFU albert_lite {result['albert_lite_mfu']:.1%}, transformers {result['transformers_mfu']:.1%}"
+           if peak else "")
+    print(f"{label}: albert_lite {result['albert_lite_ms']:.1f} ms ({result['albert_lite_tokens_per_s']:,.0f} "
+          f"tokens/s), transformers {result['transformers_ms']:.1f} ms "
+          f"({result['transformers_tokens_per_s']:,.0f} tokens/s) | median ratio transformers/albert_lite "
+          f"{result['median_ratio']:.2f}x over {repeats} interleaved repetitions{mfu}")
+    if device.type == "cpu":
+        one_thread = " (with one thread, the figure least disturbed by other programs)"
+        print(f"{label}, CPU time of the process: albert_lite {result['albert_lite_cpu_ms']:.1f} ms, "
+              f"transformers {result['transformers_cpu_ms']:.1f} ms | "
+              f"median ratio {result['cpu_median_ratio']:.2f}x{one_thread if torch.get_num_threads() == 1 else ''}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threads:
@@ -145,113 +227,46 @@ def main(argv: list[str] | None = None) -> int:
     theirs = to_transformers(ours).to(device).train()
     theirs.sop_classifier.dropout.p = 0.0  # albert_lite's sentence head has no dropout at dropout=0
     batch = synthetic_batch(config, args.batch, args.seq_len, args.mask_prob, device, args.seed)
-    hf_batch = {
-        "input_ids": batch["input_ids"], "token_type_ids": batch["token_type_ids"],
-        "attention_mask": batch["attention_mask"], "labels": batch["mlm_labels"],
-        "sentence_order_label": batch["sentence_labels"],
-    }
-    encoder_inputs = {k: batch[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
     masked_fraction = (batch["mlm_labels"] != IGNORE_INDEX).float().mean().item()
-    tokens = args.batch * args.seq_len
-
     print(f"albert_lite vs transformers {transformers.__version__} | torch {torch.__version__} | device {device}"
           f"{' (' + torch.cuda.get_device_name(device) + ')' if device.type == 'cuda' else ''}"
           f" | threads {torch.get_num_threads()} | {'bf16 autocast' if use_bf16 else 'fp32'}")
-    shape = "quick (tiny)" if args.quick else args.preset
-    print(f"shapes: {shape}: V={config.vocab_size} E={config.embedding_size} H={config.hidden_size} "
-          f"L={config.num_layers} heads={config.num_heads} | batch {args.batch} x seq {args.seq_len}, "
-          f"{masked_fraction:.1%} masked | attention: transformers '{theirs.config._attn_implementation}', "
-          "albert_lite scaled_dot_product_attention")
+    print(f"shapes: {'quick (tiny)' if args.quick else args.preset}: V={config.vocab_size} E={config.embedding_size} "
+          f"H={config.hidden_size} L={config.num_layers} heads={config.num_heads} | batch {args.batch} x seq "
+          f"{args.seq_len}, {masked_fraction:.1%} masked | attention: transformers "
+          f"'{theirs.config._attn_implementation}', albert_lite scaled_dot_product_attention")
 
-    # 1. Same weights, same batch: the losses (fp32) and the encoder outputs must agree.
-    with torch.no_grad():
-        loss_ours = ours(**batch).loss.item()
-        loss_theirs = theirs(**hf_batch).loss.item()
-        ours.eval(), theirs.eval()
-        hidden_diff = (ours.albert(**encoder_inputs).last_hidden_state
-                       - theirs.albert(**encoder_inputs).last_hidden_state).abs().max().item()
-        ours.train(), theirs.train()
-    agree = math.isclose(loss_ours, loss_theirs, rel_tol=rtol) and hidden_diff < 1e-3
-    print(f"loss: albert_lite {loss_ours:.6f}, transformers {loss_theirs:.6f} "
-          f"(|diff| {abs(loss_ours - loss_theirs):.2e}); encoder outputs max |diff| {hidden_diff:.2e}: "
-          f"{'agree' if agree else 'DISAGREE'}")
-
-    def autocast():
-        return torch.autocast(device.type, dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
-
-    ours_fn = torch.compile(ours) if args.compile else ours
-    opt_ours = torch.optim.AdamW(ours.parameters(), lr=1e-4, weight_decay=0.01)
-    opt_theirs = torch.optim.AdamW(theirs.parameters(), lr=1e-4, weight_decay=0.01)
-    step_losses: dict[str, list[float]] = {"albert_lite": [], "transformers": []}
-
-    def train_ours() -> None:
-        with autocast():
-            loss = ours_fn(**batch).loss
-        loss.backward()
-        opt_ours.step()
-        opt_ours.zero_grad(set_to_none=True)
-        step_losses["albert_lite"].append(loss.detach())
-
-    def train_theirs() -> None:
-        with autocast():
-            loss = theirs(**hf_batch).loss
-        loss.backward()
-        opt_theirs.step()
-        opt_theirs.zero_grad(set_to_none=True)
-        step_losses["transformers"].append(loss.detach())
-
-    def infer_ours() -> None:
-        with torch.inference_mode(), autocast():
-            ours.albert(**encoder_inputs)
-
-    def infer_theirs() -> None:
-        with torch.inference_mode(), autocast():
-            theirs.albert(**encoder_inputs)
+    # 1. Same weights, same batch: the losses and the encoder outputs must agree.
+    record = first_agreement(ours, theirs, batch, rtol)
+    step_losses: dict[str, list] = {"albert_lite": [], "transformers": []}
+    train_fns, inference_fns = step_functions(ours, theirs, batch, device, use_bf16, args.compile, step_losses)
 
     # 2. Inference (eval mode, no gradients), before training changes the weights.
     ours.eval(), theirs.eval()
-    inference_fns = {"albert_lite": infer_ours, "transformers": infer_theirs}
     interleaved(inference_fns, args.warmup, device)
     inference = summarize(interleaved(inference_fns, args.repeats, device, "inference"))
     ours.train(), theirs.train()
 
     # 3. Training steps in lockstep: the same updates, so the losses must keep agreeing.
-    train_fns = {"albert_lite": train_ours, "transformers": train_theirs}
     interleaved(train_fns, args.warmup, device)
     training = summarize(interleaved(train_fns, args.repeats, device, "training step"))
     pairs = list(zip(step_losses["albert_lite"], step_losses["transformers"], strict=True))
     worst = max(abs(a.item() - b.item()) / abs(b.item()) for a, b in pairs)
-    step_agree = worst <= rtol
-    agree = agree and step_agree
+    record["losses_agree"] = record["losses_agree"] and worst <= rtol
     print(f"losses over {len(pairs)} lockstep training steps: worst relative |diff| {worst:.2e}: "
-          f"{'agree' if step_agree else 'DISAGREE'} (tolerance {rtol:g})")
+          f"{'agree' if worst <= rtol else 'DISAGREE'} (tolerance {rtol:g})")
 
+    # 4. Throughput against the work the loss needs (what albert_lite does): MLM head at the masked
+    # positions, last layer at [CLS] and those positions only. transformers does more.
     peak = peak_flops(device, args.peak_tflops, use_bf16)
-    threads = torch.get_num_threads()
-    # The work the loss needs (what albert_lite does): MLM head at the masked positions, last layer
-    # at [CLS] and those positions only. transformers does more; both are measured against this.
     last_layer = read_positions(batch["mlm_labels"] != IGNORE_INDEX).shape[1]
-    train_flops = training_flops(config, args.seq_len, masked_fraction, last_layer)
-    infer_flops = flops(config, args.seq_len)["total"]
-    for label, result, per_token in (("training step", training, train_flops), ("inference", inference, infer_flops)):
-        for who in ("albert_lite", "transformers"):
-            result[f"{who}_tokens_per_s"] = tokens / (result[f"{who}_ms"] / 1000)
-            if peak:
-                result[f"{who}_mfu"] = per_token * result[f"{who}_tokens_per_s"] / peak
-        mfu = (f" | MFU albert_lite {result['albert_lite_mfu']:.1%}, transformers {result['transformers_mfu']:.1%}"
-               if peak else "")
-        print(f"{label}: albert_lite {result['albert_lite_ms']:.1f} ms ({result['albert_lite_tokens_per_s']:,.0f} "
-              f"tokens/s), transformers {result['transformers_ms']:.1f} ms "
-              f"({result['transformers_tokens_per_s']:,.0f} tokens/s) | median ratio transformers/albert_lite "
-              f"{result['median_ratio']:.2f}x over {args.repeats} interleaved repetitions{mfu}")
-        if device.type == "cpu":
-            print(f"{label}, CPU time of the process: albert_lite {result['albert_lite_cpu_ms']:.1f} ms, "
-                  f"transformers {result['transformers_cpu_ms']:.1f} ms | "
-                  f"median ratio {result['cpu_median_ratio']:.2f}x"
-                  f"{' (with one thread, the figure least disturbed by other programs)' if threads == 1 else ''}")
+    tokens = args.batch * args.seq_len
+    add_throughput("training step", training, tokens, training_flops(config, args.seq_len, masked_fraction,
+                                                                     last_layer), peak, device, args.repeats)
+    add_throughput("inference", inference, tokens, flops(config, args.seq_len)["total"], peak, device, args.repeats)
 
     if args.json:
-        record = {
+        record.update({
             "date": date.today().isoformat(), "machine": platform.processor() or platform.machine(),
             "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
             "transformers": transformers.__version__, "device": str(device),
@@ -259,14 +274,13 @@ def main(argv: list[str] | None = None) -> int:
             "threads": torch.get_num_threads(), "bf16": use_bf16, "compile": args.compile,
             "preset": "quick" if args.quick else args.preset, "batch": args.batch, "seq_len": args.seq_len,
             "masked_fraction": masked_fraction, "repeats": args.repeats,
-            "loss_albert_lite": loss_ours, "loss_transformers": loss_theirs, "encoder_max_abs_diff": hidden_diff,
             "step_losses_albert_lite": [t.item() for t in step_losses["albert_lite"]],
             "step_losses_transformers": [t.item() for t in step_losses["transformers"]],
-            "losses_agree": agree, "training": training, "inference": inference,
-        }
+            "training": training, "inference": inference,
+        })
         with open(args.json, "w") as handle:
             json.dump(record, handle, indent=2)
-    if not agree:
+    if not record["losses_agree"]:
         print("error: albert_lite and transformers disagree on the same weights and batch", file=sys.stderr)
         return 1
     return 0

@@ -3,7 +3,7 @@
     python scripts/gpu_check.py [--out artifacts] [--time-limit 540]   # on a CUDA machine (make gpu-check)
     python scripts/gpu_check.py --dry-run                              # the same code path, CPU, tiny scale
 
-Per chapter it records the FLOPs of its full-scale training (albert_lite.sizing), the predicted
+Per chapter it records the FLOPs of its full-scale training (albert_lite.chapters.sizing), the predicted
 seconds on a T4 and on the other listed GPUs, the measured seconds and the peak GPU memory of
 executing the notebook. Chapters that no longer fit in the total time limit are skipped (seconds
 null), never cut off half-way. The benchmark times a training step of ALBERT-base in bf16 and in
@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from albert_lite import AlbertConfig, AlbertForPreTraining  # noqa: E402
+from albert_lite.chapters.sizing import CHAPTERS, SUSTAINED_FLOPS, chapter_flops, peak_flops  # noqa: E402
+from albert_lite.data.toy import synthetic_batch  # noqa: E402
 from albert_lite.files import write_text_atomically  # noqa: E402
 from albert_lite.flops import training_flops  # noqa: E402
-from albert_lite.profiling import synthetic_batch  # noqa: E402
-from albert_lite.sizing import CHAPTERS, SUSTAINED_FLOPS, chapter_flops, peak_flops  # noqa: E402
 
 BENCH_CONFIG = {"full": AlbertConfig.from_preset("albert-base"),
                 "tiny": AlbertConfig(vocab_size=512, embedding_size=16, hidden_size=64, num_layers=2, num_heads=4)}

@@ -53,3 +53,25 @@ def one_thread():
 def tiny():
     torch.manual_seed(0)
     return tiny_config()
+
+
+class UnevenMasks(torch.utils.data.Dataset):
+    """RandomTokenDataset examples with 1, 2 or 3 predicted tokens each (the other masked positions keep
+    their [MASK] but carry no label), so batches hold different numbers of MLM targets."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __len__(self):
+        return len(self.base)
+
+    def set_epoch(self, epoch):
+        self.base.set_epoch(epoch)
+
+    def __getitem__(self, index):
+        item = dict(self.base[index])
+        labels = item["mlm_labels"].clone()
+        targets = (labels != -100).nonzero().flatten()
+        labels[targets[1 + index % 3:]] = -100
+        item["mlm_labels"] = labels
+        return item

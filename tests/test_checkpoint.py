@@ -8,9 +8,11 @@ import pytest
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, AlbertForSequenceClassification
-from albert_lite import checkpoint as ckpt
-from albert_lite.checkpoint import CheckpointError, load_checkpoint, load_pretrained, save_checkpoint
-from albert_lite.training import RandomTokenDataset, TrainingConfig, make_loader, train
+from albert_lite.data import RandomTokenDataset
+from albert_lite.runtime import capture_rng_state, restore_rng_state
+from albert_lite.training import TrainingConfig, make_loader, train
+from albert_lite.training import checkpoints as ckpt
+from albert_lite.training.checkpoints import CheckpointError, load_checkpoint, load_pretrained, save_checkpoint
 
 # Dropout on, so that resuming must also restore the random generators exactly.
 CONFIG = AlbertConfig(
@@ -107,10 +109,11 @@ def test_training_state_loads_with_weights_only_and_weights_reload(tmp_path):
 
 def test_classifier_round_trip(tmp_path):
     torch.manual_seed(0)
-    classifier = AlbertForSequenceClassification(CONFIG, num_labels=3)
+    classifier = AlbertForSequenceClassification(CONFIG, num_labels=3, classifier_dropout=0.25)
     save_checkpoint(tmp_path, classifier, step=0)
     reloaded = load_pretrained(tmp_path)
     assert isinstance(reloaded, AlbertForSequenceClassification) and reloaded.num_labels == 3
+    assert reloaded.classifier_dropout == 0.25
     for p, q in zip(classifier.parameters(), reloaded.parameters(), strict=True):
         assert torch.equal(p, q)
 
@@ -183,9 +186,9 @@ def test_a_different_model_is_refused(tmp_path):
 
 
 def test_rng_state_round_trip():
-    state = ckpt.capture_rng_state()
+    state = capture_rng_state()
     first = (random.random(), np.random.rand(), torch.rand(2))
-    ckpt.restore_rng_state(state)
+    restore_rng_state(state)
     second = (random.random(), np.random.rand(), torch.rand(2))
     assert first[0] == second[0] and first[1] == second[1] and torch.equal(first[2], second[2])
 
@@ -202,10 +205,22 @@ def test_a_pointer_never_leads_out_of_the_run_folder(tmp_path, pointer):
 
 
 def test_resuming_on_another_number_of_gpus_says_so(monkeypatch):
-    state = ckpt.capture_rng_state()
+    state = capture_rng_state()
     state["cuda"] = [torch.zeros(16, dtype=torch.uint8)]  # saved on one GPU
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: pytest.fail("must not be restored"))
     with pytest.warns(UserWarning, match="1 GPU"):
-        ckpt.restore_rng_state(state)
+        restore_rng_state(state)
+
+
+def test_a_description_names_a_registered_class_and_its_arguments():
+    description = ckpt.model_description(AlbertForSequenceClassification(CONFIG, num_labels=4))
+    assert description["model_class"] == "AlbertForSequenceClassification"
+    assert description["arguments"] == {"num_labels": 4, "classifier_dropout": 0.1}
+    with pytest.raises(CheckpointError, match="model_class='Mystery'"):
+        ckpt.build_model({**description, "model_class": "Mystery"})
+    with pytest.raises(CheckpointError, match="cannot build"):
+        ckpt.build_model({**description, "arguments": {"num_labels": 1}})
+    with pytest.raises(ValueError, match="cannot describe"):
+        ckpt.model_description(torch.nn.Linear(2, 2))

@@ -64,3 +64,24 @@ def test_group_size_is_ignored_without_sharing():
 def test_layers_map_to_contiguous_groups():
     config = AlbertConfig(num_layers=6, group_size=2, sharing="all")
     assert [config.group_of_layer(i) for i in range(6)] == [0, 0, 1, 1, 2, 2]
+
+
+def test_a_config_is_frozen_and_replace_checks_again():
+    config = AlbertConfig(hidden_size=64, num_heads=4, num_layers=4)
+    with pytest.raises(AttributeError):
+        config.hidden_size = 100
+    with pytest.raises(ValueError, match="hidden_size=90"):
+        config.replace(hidden_size=90)
+    with pytest.raises(ValueError, match="no field"):
+        config.replace(hidden=128)
+
+
+def test_replace_keeps_what_was_given_and_rederives_only_the_defaults():
+    derived = AlbertConfig(hidden_size=64, num_heads=4, num_layers=4)
+    assert derived.replace(hidden_size=128).intermediate_size == 512  # left to its default: 4H follows H
+    assert derived.replace(num_layers=6).group_size == 6  # left to its default: M = L follows L
+    explicit = AlbertConfig(hidden_size=64, num_heads=4, num_layers=4, intermediate_size=256, group_size=4)
+    assert explicit.replace(hidden_size=128).intermediate_size == 256  # given (even if equal to 4H): kept
+    with pytest.raises(ValueError, match="group_size=4 does not divide num_layers=6"):
+        explicit.replace(num_layers=6)  # given: kept, and the new shape is checked against it
+    assert AlbertConfig(**derived.to_dict()) == derived

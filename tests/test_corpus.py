@@ -6,14 +6,8 @@ import types
 
 import pytest
 
-from albert_lite.corpus import (
-    Document,
-    clean_sotu_paragraph,
-    load_corpus,
-    split_documents,
-    split_sentences,
-    synthetic_corpus,
-)
+from albert_lite.data import Document, load_corpus, split_documents, split_sentences, synthetic_corpus
+from albert_lite.data.sotu import clean_sotu_paragraph
 
 
 def write(path, text: str):
@@ -116,7 +110,7 @@ def test_sotu_modern_speech_has_no_speaker_labels(tmp_path):
     table = sotu.load(full=True)
     text = table[table.fileid == "2026-Trump-1"].text.iloc[0]
     assert "The President." in text and "Audience members." in text and "[Laughter]" in text
-    from albert_lite.corpus import _split_speech
+    from albert_lite.data.sotu import _split_speech
 
     sentences = _split_speech(text)["sentences"]
     joined = " ".join(sentences)
@@ -209,3 +203,17 @@ def test_split_documents_by_document():
             split_documents(docs, bad)
     with pytest.raises(ValueError, match="at least 2"):
         split_documents([Document("a", ["x", "y"])], 0.5)
+
+
+def test_a_new_source_is_one_registry_entry(monkeypatch):
+    from albert_lite.data import corpora
+
+    def load(max_documents, seed, cache_dir):
+        return [Document(f"d{k}", ["One sentence.", "Another one."]) for k in range(max_documents or 3)]
+
+    monkeypatch.setitem(corpora.CORPORA, "letters", corpora.CorpusSource("test letters", True, load))
+    docs = load_corpus("letters", max_documents=5)
+    assert [d.id for d in docs] == [f"d{k}" for k in range(5)]
+    assert "letters" in corpora.offline_corpora()
+    with pytest.raises(FileNotFoundError, match="letters"):  # the error lists the registry's names
+        load_corpus("no-such-corpus")

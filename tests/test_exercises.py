@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from albert_lite.exercises import EXERCISES, check, feedback
+from albert_lite.chapters.exercises import EXERCISES, check, feedback
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

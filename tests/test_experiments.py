@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from albert_lite import experiments as ex
+from albert_lite.chapters import experiments as ex
 
 
 def check_run_line(frame: pd.DataFrame, models: int):

@@ -2,8 +2,8 @@
 
 import pytest
 
+from albert_lite.data.tokenizer import Tokenizer, train_tokenizer
 from albert_lite.files import atomic_path, write_text_atomically
-from albert_lite.tokenizer import Tokenizer, train_tokenizer
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path):
@@ -27,7 +27,7 @@ def test_a_finished_write_replaces_and_keeps_the_suffix(tmp_path):
 
 
 def test_tokenizer_save_is_atomic(tmp_path, monkeypatch):
-    from albert_lite.corpus import synthetic_corpus
+    from albert_lite.data import synthetic_corpus
 
     tokenizer = train_tokenizer(synthetic_corpus(20), 60)
     path = tokenizer.save(tmp_path / "tokenizer.model")

@@ -6,28 +6,30 @@ import pytest
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, AlbertForSequenceClassification, AlbertModel
-from albert_lite.checkpoint import save_checkpoint
-from albert_lite.corpus import Document, split_documents, synthetic_corpus
-from albert_lite.finetune import (
+from albert_lite.data import Document, split_documents, synthetic_corpus
+from albert_lite.data.classification import (
     ERA_NAMES,
     ERAS,
     ClassificationDataset,
     LabelledText,
     balance,
-    chance_accuracy,
     classification_data,
-    classifier_from_pretrained,
     collate_classification,
-    confusion_table,
-    copy_encoder,
     era_of,
-    evaluate_classifier,
-    finetune,
     paragraph_examples,
     sotu_classification_data,
     sst2_classification_data,
 )
-from albert_lite.tokenizer import CLS_ID, PAD_ID, SEP_ID, train_tokenizer
+from albert_lite.data.tokenizer import CLS_ID, PAD_ID, SEP_ID, train_tokenizer
+from albert_lite.training.checkpoints import save_checkpoint
+from albert_lite.training.finetune import (
+    chance_accuracy,
+    classifier_from_pretrained,
+    confusion_table,
+    copy_encoder,
+    evaluate_classifier,
+    finetune,
+)
 
 TOPICS = ("baking", "sailing", "astronomy", "chess")
 
@@ -120,8 +122,8 @@ def test_dataset_wraps_and_truncates_and_collate_pads(tokenizer):
     assert (batch["input_ids"][1, k:] == PAD_ID).all() and batch["labels"].tolist() == [1, 0]
     assert data.labels.tolist() == [1, 0]
     model = AlbertForSequenceClassification(config(tokenizer.vocab_size), num_labels=2)
-    logits, loss = model(**batch)  # the batch is the model's keyword arguments
-    assert logits.shape == (2, 2) and loss.ndim == 0
+    output = model(**batch)  # the batch is the model's keyword arguments
+    assert output.logits.shape == (2, 2) and output.loss.ndim == 0
 
 
 def test_bad_dataset_inputs_are_refused(tokenizer):
@@ -178,7 +180,7 @@ def test_classifier_from_pretrained_copies_the_encoder(tmp_path):
     ids = torch.randint(5, 50, (2, 7))
     classifier.eval()
     torch.testing.assert_close(classifier.albert(ids).pooled_output, pretrained.albert(ids).pooled_output)
-    assert classifier(ids)[0].shape == (2, 3)
+    assert classifier(ids).logits.shape == (2, 3)
     # The copy is independent: training the classifier leaves the pretrained model alone.
     with torch.no_grad():
         classifier.albert.embeddings.word_embeddings.weight.add_(1.0)
@@ -233,7 +235,8 @@ def test_evaluate_classifier_is_exact_over_a_partial_last_batch(topic_docs, toke
     model = AlbertForSequenceClassification(config(tokenizer.vocab_size), len(TOPICS)).eval()
     batch = collate_classification([data.test[i] for i in range(len(data.test))])
     with torch.no_grad():
-        logits, loss = model(**batch)
+        output = model(**batch)
+    logits, loss = output.logits, output.loss
     expected = (logits.argmax(-1) == batch["labels"]).float().mean().item()
     for size in (7, len(data.test)):  # 7 leaves a partial last batch
         scores = evaluate_classifier(model, data.loader("test", size))

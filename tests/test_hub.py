@@ -13,11 +13,11 @@ import torch
 import transformers
 
 from albert_lite import online
-from albert_lite.corpus import load_corpus
-from albert_lite.hub import AlbertV2Tokenizer, HubUnavailable, fill_mask, load_albert_from_hub
+from albert_lite.data import load_corpus
+from albert_lite.data.tokenizer import Tokenizer, train_tokenizer
 from albert_lite.interop import from_transformers
+from albert_lite.interop.hub import AlbertV2Tokenizer, HubUnavailable, fill_mask, load_albert_from_hub
 from albert_lite.online import hub_reachable
-from albert_lite.tokenizer import Tokenizer, train_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,7 @@ def test_every_offline_setting_switches_every_online_path_off(monkeypatch, setti
     monkeypatch.setenv(setting, "1")
     monkeypatch.setattr(online.socket, "create_connection", lambda *a, **k: pytest.fail("no connection allowed"))
     assert online.offline_by_setting() == setting and not hub_reachable()
-    from albert_lite.corpus import load_corpus
+    from albert_lite.data import load_corpus
 
     with pytest.raises((RuntimeError, ImportError), match="wikitext-2"):
         load_corpus("wikitext-2")

@@ -10,7 +10,7 @@ from albert_lite import (
     sharing_plan,
 )
 from albert_lite.model import read_positions
-from albert_lite.optim import build_optimizer
+from albert_lite.training.optimizers import build_optimizer
 
 from .conftest import tiny_config
 
@@ -201,8 +201,9 @@ def test_no_masked_position_gives_zero_mlm_loss(tiny):
 def test_sequence_classification(tiny):
     model = AlbertForSequenceClassification(tiny, num_labels=3)
     ids, types, mask = batch(tiny)
-    logits, loss = model(ids, types, mask, labels=torch.tensor([0, 1, 2]))
-    assert logits.shape == (3, 3) and loss.ndim == 0
+    output = model(ids, types, mask, labels=torch.tensor([0, 1, 2]))
+    assert output.logits.shape == (3, 3) and output.loss.ndim == 0
+    assert model(ids, types, mask).loss is None
     with pytest.raises(ValueError, match="num_labels=1"):
         AlbertForSequenceClassification(tiny, num_labels=1)
 
@@ -226,3 +227,37 @@ def test_bad_inputs_are_refused(tiny):
         model(torch.zeros(5, dtype=torch.long))
     with pytest.raises(ValueError, match="max_position_embeddings=64"):
         model(torch.zeros(1, 65, dtype=torch.long))
+
+
+def test_last_layer_positions_must_start_with_cls(tiny):
+    model = AlbertModel(tiny)
+    ids, types, mask = batch(tiny)
+    good = torch.tensor([[0, 2, 3]] * ids.shape[0])
+    assert model(ids, types, mask, last_layer_positions=good).last_hidden_state.shape[1] == 3
+    with pytest.raises(ValueError, match="0 \\(\\[CLS\\]"):
+        model(ids, types, mask, last_layer_positions=torch.tensor([[1, 2, 3]] * ids.shape[0]))
+
+
+@pytest.mark.parametrize("name", ["AlbertForPreTraining", "AlbertForSequenceClassification"])
+def test_every_trainable_model_keeps_the_output_contract(tiny, name):
+    """The loop reads .loss, .loss_terms and .statistics(batch), and model.label_counts(batch), nothing else."""
+    from albert_lite import MODEL_CLASSES
+
+    torch.manual_seed(0)
+    ids, types, mask = batch(tiny)
+    if name == "AlbertForPreTraining":
+        model = MODEL_CLASSES[name](tiny)
+        labels = torch.full_like(ids, -100)
+        labels[:, 2] = ids[:, 2]
+        inputs = dict(input_ids=ids, token_type_ids=types, attention_mask=mask, mlm_labels=labels,
+                      sentence_labels=torch.tensor([0, 1, 0]))
+    else:
+        model = MODEL_CLASSES[name](tiny, num_labels=3)
+        inputs = dict(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=torch.tensor([0, 1, 2]))
+    output = model(**inputs)
+    assert output.logits is not None and output.loss.ndim == 0
+    torch.testing.assert_close(output.loss, sum(output.loss_terms.values()))
+    assert set(model.label_counts(inputs)) == set(output.loss_terms)
+    assert set(model.label_keys) <= set(inputs)
+    stats = output.statistics(inputs)
+    assert stats["sequences"].item() == 3

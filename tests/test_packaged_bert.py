@@ -8,7 +8,7 @@ import transformers
 
 from albert_lite import AlbertForPreTraining, AlbertModel, count_parameters, num_parameters
 from albert_lite.interop import from_transformers
-from albert_lite.packaged import (
+from albert_lite.interop.packaged import (
     load_packaged_bert,
     mean_pool,
     paragraph_halves,
@@ -158,7 +158,7 @@ def test_retrieval_accuracy_counts_own_index_hits():
 
 
 def test_paragraph_halves_split_each_paragraph_in_order():
-    from albert_lite.corpus import Document
+    from albert_lite.data import Document
 
     doc = Document("d", ["A one.", "A two.", "A three.", "B alone.", "C one.", "C two."],
                    {"paragraph_starts": [0, 3, 4]})

@@ -6,9 +6,9 @@ import sys
 import pandas as pd
 import pytest
 
-from albert_lite.checkpoint import load_pretrained
+from albert_lite.data.tokenizer import Tokenizer
 from albert_lite.pretrain import build_parser, main
-from albert_lite.tokenizer import Tokenizer
+from albert_lite.training.checkpoints import load_pretrained
 
 TINY = [
     "--corpus", "synthetic", "--max-documents", "30", "--vocab-size", "90", "--embedding-size", "16",
@@ -87,3 +87,32 @@ def test_a_rerun_never_separates_checkpoints_from_their_tokenizer(tmp_path, caps
     assert main([*TINY, "--steps", "1", "--vocab-size", "80", "--out", str(out)]) == 2
     assert "--resume" in capsys.readouterr().err
     assert (out / "tokenizer.model").read_bytes() == before
+
+
+def test_every_training_setting_is_a_flag_with_the_configs_default():
+    """The flags come from TrainingConfig's fields: no field without a flag, no default that differs."""
+    import dataclasses
+
+    from albert_lite.training import TrainingConfig
+
+    parser = build_parser()
+    defaults = vars(parser.parse_args(["--out", "x"]))
+    for field in dataclasses.fields(TrainingConfig):
+        if field.name == "out_dir":  # the CLI's --out
+            continue
+        assert field.name in defaults, f"TrainingConfig.{field.name} has no flag"
+        assert defaults[field.name] == field.default, f"--{field.name} defaults to {defaults[field.name]!r}"
+    args = parser.parse_args(["--out", "x", "--grad-clip", "none", "--eval-batches", "3", "--compile",
+                              "--warmup-steps", "None"])
+    config = TrainingConfig.from_arguments(args, out_dir="x")
+    assert config.grad_clip is None and config.eval_batches == 3 and config.compile and config.warmup_steps is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--out", "x", "--grad-clip", "tight"])
+
+
+def test_the_corpus_help_lists_the_registry():
+    from albert_lite.data import CORPORA
+
+    help_text = build_parser().format_help()
+    for name in CORPORA:
+        assert name in help_text

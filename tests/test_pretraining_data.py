@@ -8,20 +8,20 @@ import pytest
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining
-from albert_lite.corpus import synthetic_corpus
-from albert_lite.pretraining_data import (
-    IGNORE_INDEX,
+from albert_lite.data import (
     PretrainingDataset,
     build_pretraining_dataset,
     collate,
     make_sentence_pairs,
     ngram_mask,
     ngram_probabilities,
+    synthetic_corpus,
     tokenize_documents,
     truncate_pair,
     word_spans,
 )
-from albert_lite.tokenizer import train_tokenizer
+from albert_lite.data.tokenizer import train_tokenizer
+from albert_lite.model import IGNORE_INDEX
 
 CLS, SEP, MASK = 2, 3, 4
 
@@ -170,7 +170,7 @@ def run_masks(tok, examples, seed=0, **kw):
     rng = np.random.default_rng(seed)
     kw.setdefault("max_predictions", 10**6)
     return [
-        (e, *ngram_mask(e.input_ids, tok.word_start_table, rng=rng, vocab_size=tok.vocab_size, return_spans=True, **kw))
+        (e, *ngram_mask(e.input_ids, tok.word_start_table, rng=rng, vocab_size=tok.vocab_size, **kw))
         for e in examples
     ]
 
@@ -198,7 +198,6 @@ def test_ngram_lengths_follow_one_over_n(tok_and_examples):
     for ids in long * 16:
         *_, spans = ngram_mask(
             ids, tok.word_start_table, rng=rng, vocab_size=tok.vocab_size, mask_prob=0.04, max_predictions=10**6,
-            return_spans=True,
         )  # fmt: skip
         counts.update(n for *_, n in spans)
     total = sum(counts.values())
@@ -256,10 +255,10 @@ def test_masking_uses_only_the_given_generator(tok_and_examples):
     a = ngram_mask(ids, tok.word_start_table, rng=np.random.default_rng(7), **kw)
     np.random.seed(2)
     b = ngram_mask(ids, tok.word_start_table, rng=np.random.default_rng(7), **kw)
-    assert all((x == y).all() for x, y in zip(a, b, strict=True))
+    assert (a.input_ids == b.input_ids).all() and (a.labels == b.labels).all() and a.spans == b.spans
     c = ngram_mask(ids, tok.is_word_start, rng=random.Random(3), **kw)
     d = ngram_mask(ids, tok.is_word_start, rng=random.Random(3), **kw)
-    assert all((x == y).all() for x, y in zip(c, d, strict=True))
+    assert (c.input_ids == d.input_ids).all() and (c.labels == d.labels).all() and c.spans == d.spans
     with pytest.raises(ValueError, match="mask_prob"):
         ngram_mask(ids, tok.word_start_table, rng=np.random.default_rng(0), vocab_size=300, mask_prob=1.5)
 

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, count_parameters, num_parameters
-from albert_lite.flops import flops
-from albert_lite.profiling import (
+from albert_lite.chapters.profiling import (
     COLUMNS,
     plot_memory,
     plot_ratios,
@@ -19,6 +18,7 @@ from albert_lite.profiling import (
     scaled_shapes,
     synthetic_batch,
 )
+from albert_lite.flops import flops
 
 ALBERT = AlbertConfig(vocab_size=300, embedding_size=16, hidden_size=48, num_layers=4, num_heads=4)
 BERT = ALBERT.replace(embedding_size=48, sharing="none")

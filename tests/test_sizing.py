@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from albert_lite import AlbertForPreTraining, experiments, sizing
+from albert_lite import AlbertForPreTraining
+from albert_lite.chapters import experiments, sizing
 from albert_lite.flops import training_flops
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from albert_lite import AlbertConfig, AlbertModel, count_parameters, num_parameters
-from albert_lite.surgery import (
+from albert_lite.chapters.surgery import (
     LowRankEmbedding,
     best_rank_factors,
     layer_weight_similarity,

@@ -6,8 +6,8 @@ import pickle
 import pytest
 import sentencepiece as spm
 
-from albert_lite.corpus import synthetic_corpus
-from albert_lite.tokenizer import Tokenizer, train_tokenizer
+from albert_lite.data import synthetic_corpus
+from albert_lite.data.tokenizer import Tokenizer, train_tokenizer
 
 EXTRA = [
     "The President of the United States spoke to the Congress in 1801.",

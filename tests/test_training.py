@@ -11,21 +11,23 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, AlbertForSequenceClassification
+from albert_lite.data import RandomTokenDataset
+from albert_lite.data import collate as collate_pretraining
 from albert_lite.training import (
     BatchStream,
-    RandomTokenDataset,
     TrainingConfig,
     evaluate,
+    loss_weights,
     make_loader,
     resolve_precision,
     train,
 )
 
+from .conftest import UnevenMasks
+
 CONFIG = AlbertConfig(
     vocab_size=64, embedding_size=16, hidden_size=32, num_layers=2, num_heads=2, max_position_embeddings=16
 )
-
-
 
 
 HISTORY_COLUMNS = ["step", "loss", "mlm_loss", "sentence_loss", "mlm_accuracy", "sentence_accuracy", "lr"]
@@ -46,7 +48,7 @@ def run(steps=6, seed=0, batch_size=8, examples=32, model_seed=0, **overrides):
 
 
 def test_config_refuses_bad_values():
-    for bad in (dict(precision="fp8"), dict(optimizer="sgd"), dict(steps=0), dict(grad_accumulation=0),
+    for bad in (dict(precision="fp8"), dict(optimizer="rmsprop"), dict(steps=0), dict(grad_accumulation=0),
                 dict(warmup_steps=20, steps=10), dict(checkpoint_every=5), dict(lr=-1.0), dict(grad_clip=0.0)):
         with pytest.raises(ValueError, match=next(iter(bad))):
             TrainingConfig(**bad)
@@ -244,3 +246,74 @@ def test_an_unusable_device_is_refused_by_train_itself(monkeypatch):
     for device, message in (("gpu", "is not a device"), ("cuda", "does not have")):
         with pytest.raises(ValueError, match=message):
             run(steps=2, device=device)
+
+
+def uneven_dataset(examples=16):
+    return UnevenMasks(RandomTokenDataset(examples, seq_len=12, vocab_size=64, num_masked=3, seed=5))
+
+
+def test_accumulation_over_uneven_masks_takes_the_step_of_the_whole_batch():
+    """Micro-batches with different numbers of masked tokens: the accumulated step must equal one step on
+    the whole batch (a mean over every masked token), not a mean of the micro-batches' means."""
+    dataset = uneven_dataset()
+    counts = [int((dataset[i]["mlm_labels"] != -100).sum()) for i in range(len(dataset))]
+    assert len(set(counts)) == 3  # 1, 2 and 3 targets: the micro-batches differ
+    settings = dict(steps=3, lr=0.5, warmup_steps=0, optimizer="sgd", grad_clip=None, log_every=1, seed=2)
+    models, results = [], []
+    for micro_batch, accumulation in ((8, 1), (4, 2), (2, 4)):
+        model = fresh_model(0)
+        results.append(train(model, make_loader(dataset, micro_batch, seed=1),
+                             TrainingConfig(**settings, grad_accumulation=accumulation), progress=False))
+        models.append(model)
+    for model in models[1:]:
+        for (name, p), q in zip(models[0].named_parameters(), model.parameters(), strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=f"{name} differs under accumulation")
+    for result in results[1:]:  # the logged loss is the whole batch's loss too
+        torch.testing.assert_close(torch.tensor(result.history["loss"].to_numpy()),
+                                   torch.tensor(results[0].history["loss"].to_numpy()), rtol=1e-5, atol=1e-6)
+
+
+def test_loss_weights_are_each_micro_batch_share_of_the_predictions():
+    model = fresh_model(0)
+    dataset = uneven_dataset(4)
+    micro = [collate_pretraining([dataset[0], dataset[1]]), collate_pretraining([dataset[2], dataset[3]])]
+    weights = loss_weights(model, micro)
+    # targets per example: 1, 2, 3, 1 -> 3 and 4 of 7 masked tokens; pairs: 2 and 2 of 4
+    assert weights == [{"mlm": 3 / 7, "sentence": 0.5}, {"mlm": 4 / 7, "sentence": 0.5}]
+
+
+def test_training_leaves_the_callers_random_generators_alone():
+    import random
+
+    import numpy as np
+
+    model = fresh_model(0)
+    loader = make_loader(RandomTokenDataset(16, seq_len=12, vocab_size=64, num_masked=2), 8)
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    expected = (torch.rand(3), np.random.rand(3), random.random())
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    train(model, loader, TrainingConfig(steps=2, log_every=1), progress=False)
+    after = (torch.rand(3), np.random.rand(3), random.random())
+    assert torch.equal(expected[0], after[0]) and (expected[1] == after[1]).all() and expected[2] == after[2]
+
+
+def test_the_step_unscales_before_clipping_under_a_grad_scaler():
+    """fp16 training scales the loss by a large factor; clipping must see the true gradient norm."""
+    from albert_lite.training.loop import optimizer_step
+    from albert_lite.training.optimizers import build_optimizer, linear_warmup_decay
+
+    weight = torch.nn.Parameter(torch.zeros(4))
+    model = torch.nn.Module()
+    model.weight = weight
+    optimizer = build_optimizer(model, "sgd", lr=1.0, weight_decay=0.0)
+    scheduler = linear_warmup_decay(optimizer, 0, 10)
+    scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
+    target = torch.tensor([3.0, 4.0, 0.0, 0.0])  # gradient of -(w . target): norm 5
+    scaler.scale(-(weight * target).sum()).backward()
+    grad_norm, _ = optimizer_step(model, optimizer, scheduler, scaler, grad_clip=1.0)
+    assert grad_norm.item() == pytest.approx(5.0)  # the unscaled norm, not 5 x 1024
+    torch.testing.assert_close(weight.detach(), target / 5.0)  # a step of length 1 (the clip), lr 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from albert_lite import SHARING_MODES, AlbertConfig, count_parameters, sharing_plan
-from albert_lite.widgets import BertShapeWidget, EmbeddingWidget, SharingWidget
+from albert_lite.chapters.widgets import BertShapeWidget, EmbeddingWidget, SharingWidget
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE = shutil.which("node")

@@ -1,6 +1,6 @@
 // Reads configurations (JSON on stdin), prints the browser-side counts (JSON on stdout).
 import { readFileSync } from "node:fs";
-import { countParameters, makeConfig, sharingPlan } from "../../albert_lite/static/parameter_widgets.mjs";
+import { countParameters, makeConfig, sharingPlan } from "../../albert_lite/chapters/static/parameter_widgets.mjs";
 
 const cases = JSON.parse(readFileSync(0, "utf-8"));
 const answers = cases.map(({ fields, with_heads: withHeads }) => {

@@ -18,12 +18,13 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .config import PRESETS, AlbertConfig, check_positive_int
-from .flops import flops
-from .model import IGNORE_INDEX, AlbertForPreTraining
-from .runtime import pick_device, seed_everything
+from ..config import PRESETS, AlbertConfig, check_positive_int
+from ..data.toy import synthetic_batch
+from ..flops import flops
+from ..model import AlbertForPreTraining
+from ..runtime import pick_device, preserved_random_state, seed_everything
+from ..training.optimizers import OPTIMIZERS, build_optimizer
 
-OPTIMIZERS = ("adamw", "adam", "sgd", "sgd-momentum")
 COLUMNS = (
     "model", "parameters", "weight_bytes", "gradient_bytes", "optimizer_bytes", "activation_peak_bytes",
     "train_step_ms", "inference_ms", "tokens_per_s", "flops_per_token",
@@ -57,53 +58,6 @@ def scaled_shapes(names: Iterable[str] = PRESETS, factor: int = 8) -> dict[str, 
             intermediate_size=full.intermediate_size // factor,
         )
     return shapes
-
-
-def synthetic_batch(
-    config: AlbertConfig,
-    batch: int,
-    seq_len: int,
-    masked_fraction: float = 0.15,
-    device: torch.device | str | None = None,
-    seed: int = 0,
-) -> dict[str, torch.Tensor]:
-    """A pretraining batch of random tokens: two segments, no padding, and exactly
-    ``round(masked_fraction * seq_len)`` predicted positions per sequence (never [CLS] at 0)."""
-    check_positive_int("batch", batch)
-    check_positive_int("seq_len", seq_len)
-    if not 0.0 <= masked_fraction <= 1.0:
-        raise ValueError(f"masked_fraction={masked_fraction!r} is not allowed: it must be in [0, 1]")
-    generator = torch.Generator().manual_seed(seed)
-    input_ids = torch.randint(5, config.vocab_size, (batch, seq_len), generator=generator)
-    token_type_ids = torch.zeros_like(input_ids)
-    token_type_ids[:, seq_len // 2:] = 1
-    n_masked = min(round(masked_fraction * seq_len), seq_len - 1)
-    mlm_labels = torch.full_like(input_ids, IGNORE_INDEX)
-    for row in range(batch):
-        positions = 1 + torch.randperm(seq_len - 1, generator=generator)[:n_masked]
-        mlm_labels[row, positions] = input_ids[row, positions]
-    out = {
-        "input_ids": input_ids,
-        "token_type_ids": token_type_ids,
-        "attention_mask": torch.ones_like(input_ids),
-        "mlm_labels": mlm_labels,
-        "sentence_labels": torch.randint(0, 2, (batch,), generator=generator),
-    }
-    return {key: value.to(device or "cpu") for key, value in out.items()}
-
-
-def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float = 1e-4) -> torch.optim.Optimizer:
-    """AdamW/Adam keep two tensors per weight, SGD with momentum one, plain SGD none."""
-    params = list(params)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    if name == "sgd-momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    raise ValueError(f"optimizer={name!r} is not allowed: choose one of {OPTIMIZERS}")
 
 
 def tensor_bytes(tensors: Iterable[object]) -> int:
@@ -218,10 +172,11 @@ def profile_memory_and_speed(
     for name, config in tqdm(configs.items(), desc="profiling", disable=not progress):
         if not isinstance(config, AlbertConfig):
             raise ValueError(f"configs[{name!r}] is a {type(config).__name__}, not an AlbertConfig")
-        seed_everything(seed)
-        rows.append({"model": name, **_profile_one(
-            config, batch, seq_len, device, repeats, optimizer, masked_fraction, activation_checkpointing, seed
-        )})
+        with preserved_random_state():
+            seed_everything(seed)
+            rows.append({"model": name, **_profile_one(
+                config, batch, seq_len, device, repeats, optimizer, masked_fraction, activation_checkpointing, seed
+            )})
         gc.collect()
         if device.type == "cuda":
             torch.cuda.empty_cache()
@@ -240,7 +195,7 @@ def _profile_one(
     """The figures of one model (every column but ``model``)."""
     model = AlbertForPreTraining(config, activation_checkpointing=activation_checkpointing).to(device).train()
     inputs = synthetic_batch(config, batch, seq_len, masked_fraction, device, seed)
-    opt = make_optimizer(optimizer, model.parameters())
+    opt = build_optimizer(model, optimizer, lr=1e-4)
 
     model(**inputs).loss.backward()  # warm-up step: creates the gradients and the optimizer state
     gradient_bytes = tensor_bytes(p.grad for p in model.parameters())

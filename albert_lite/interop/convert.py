@@ -15,9 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .config import AlbertConfig
-from .model import AlbertForPreTraining, AlbertModel
-from .online import require
+from ..config import AlbertConfig
+from ..model import AlbertForPreTraining, AlbertModel
+from ..online import require
 
 # albert_lite name inside one block -> transformers name inside albert_layers.0
 _ATTENTION_NAMES = {

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
-from .config import check_positive_int
+from ..config import check_positive_int
 
-OPTIMIZERS = ("lamb", "adamw")
+OPTIMIZERS = ("lamb", "adamw", "adam", "sgd", "sgd-momentum")
 
 
 class Lamb(torch.optim.Optimizer):
@@ -146,7 +146,8 @@ def build_optimizer(
     adapt_no_decay: bool = False,
     bias_correction: bool = True,
 ) -> torch.optim.Optimizer:
-    """LAMB (ALBERT's choice) or AdamW, with no weight decay on LayerNorm weights and biases.
+    """LAMB (ALBERT's choice), AdamW, or for comparison Adam and SGD (plain or with momentum 0.9);
+    no weight decay on LayerNorm weights and biases.
 
     ``adapt_no_decay=False`` also keeps LAMB's trust ratio off those tensors, as the original
     ALBERT code does: a zero-initialised bias would otherwise barely move once its norm is small.
@@ -156,6 +157,10 @@ def build_optimizer(
     groups = parameter_groups(model, weight_decay)
     if name == "adamw":
         return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps)
+    if name in ("sgd", "sgd-momentum"):
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9 if name == "sgd-momentum" else 0.0)
     groups[0]["trust_ratio"] = True
     groups[1]["trust_ratio"] = adapt_no_decay
     return Lamb(groups, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, bias_correction=bias_correction)

@@ -19,11 +19,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .config import check_positive_int
-from .interop import from_transformers
-from .model import AlbertForPreTraining
-from .online import HUB_HOST, HUB_PORT, hub_reachable, offline_by_setting, require
-from .tokenizer import MASK, Tokenizer
+from ..config import check_positive_int
+from ..data.tokenizer import MASK, Tokenizer
+from ..model import AlbertForPreTraining
+from ..online import HUB_HOST, HUB_PORT, hub_reachable, offline_by_setting, require
+from .convert import from_transformers
 
 OFFLINE_ADVICE = (
     "Run this on Colab or another machine with internet access (the first download is about 50 MB), "

@@ -13,7 +13,7 @@ import copy
 import torch
 from torch import nn
 
-from .model import AlbertModel
+from ..model import AlbertModel
 
 
 class LowRankEmbedding(nn.Module):

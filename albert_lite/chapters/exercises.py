@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import AlbertConfig
-from .optim import warmup_decay_factor
-from .params import attention_block, count_parameters, ffn_block
+from ..config import AlbertConfig
+from ..params import attention_block, count_parameters, ffn_block
+from ..training.optimizers import warmup_decay_factor
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ def _layer(config: AlbertConfig) -> int:
     return attention_block(config) + ffn_block(config)
 
 
-def _build() -> dict[str, Exercise]:
+def _parameter_exercises() -> dict[str, Exercise]:
+    """Chapters 1 to 4 and 10: counting parameters."""
     bert_large = AlbertConfig.from_preset("bert-large")
     bert_base = AlbertConfig.from_preset("bert-base")
     albert_base = AlbertConfig.from_preset("albert-base")
@@ -45,9 +46,6 @@ def _build() -> dict[str, Exercise]:
     wider_total = count_parameters(bert_wider)["total"]
     base_layer = _layer(bert_base)
     v, e = 30000, 128
-    warmup = 250
-    steps = (0, 124, 249, 250, 5125, 9999)
-    lrs = tuple(1e-3 * warmup_decay_factor(s, warmup, 10_000) for s in steps)
     return {
         "ch1.ex1": Exercise(
             "Parameters in one BERT-large Transformer block (H = 1024, FFN 4H).",
@@ -103,6 +101,24 @@ def _build() -> dict[str, Exercise]:
             (1000 * 768, 1000 * e),
             mistakes={(1000 * 768, 1000 * e + e * 768): "The E x H projection does not grow with V."},
         ),
+        "ch10.ex1": Exercise(
+            "albert-base-v2 shapes: (a) parameters with 3 groups, (b) group of layer 7, (c) parameters with "
+            "1 group and inner_group_num = 2.",
+            (3_906_048 + 99_072 + 3 * 7_087_872 + 590_592, 7 // (12 // 3), 3_906_048 + 99_072 + 2 * 7_087_872
+             + 590_592),
+            mistakes={(3_906_048 + 99_072 + 3 * 7_087_872 + 590_592, 7 // 3,
+                       3_906_048 + 99_072 + 2 * 7_087_872 + 590_592):
+                      "Groups are contiguous blocks of L / G layers: layer i uses group i // (L / G)."},
+        ),
+    }
+
+
+def _training_exercises() -> dict[str, Exercise]:
+    """Chapters 5 to 8: masking, statistics, LAMB and its schedule, memory."""
+    warmup = 250
+    steps = (0, 124, 249, 250, 5125, 9999)
+    lrs = tuple(1e-3 * warmup_decay_factor(s, warmup, 10_000) for s in steps)
+    return {
         "ch5.ex1a": Exercise(
             "Prediction budget: 128 positions, 3 special, mask probability 0.15, cap 20.",
             (min(20, max(1, round(0.15 * 125))),),
@@ -158,19 +174,10 @@ def _build() -> dict[str, Exercise]:
             (6 * 768,),
             mistakes={(768,): "Solve 4 S H = 24 H^2 for S: the H on each side leaves a factor of H."},
         ),
-        "ch10.ex1": Exercise(
-            "albert-base-v2 shapes: (a) parameters with 3 groups, (b) group of layer 7, (c) parameters with "
-            "1 group and inner_group_num = 2.",
-            (3_906_048 + 99_072 + 3 * 7_087_872 + 590_592, 7 // (12 // 3), 3_906_048 + 99_072 + 2 * 7_087_872
-             + 590_592),
-            mistakes={(3_906_048 + 99_072 + 3 * 7_087_872 + 590_592, 7 // 3,
-                       3_906_048 + 99_072 + 2 * 7_087_872 + 590_592):
-                      "Groups are contiguous blocks of L / G layers: layer i uses group i // (L / G)."},
-        ),
     }
 
 
-EXERCISES: dict[str, Exercise] = _build()
+EXERCISES: dict[str, Exercise] = {**_parameter_exercises(), **_training_exercises()}
 
 
 def _as_tuple(answer: Any) -> tuple[float, ...]:

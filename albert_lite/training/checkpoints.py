@@ -24,10 +24,8 @@ import hashlib
 import json
 import math
 import os
-import random
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +35,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 from torch import nn
 
-from .config import AlbertConfig
-from .model import AlbertForPreTraining, AlbertForSequenceClassification, AlbertModel
+from ..config import AlbertConfig
+from ..model import MODEL_CLASSES
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -49,57 +47,8 @@ LATEST_FILE = "latest"
 CHECKPOINT_PREFIX = "step-"
 _TMP_PREFIX = ".tmp-"
 
-MODEL_CLASSES = {
-    "AlbertForPreTraining": AlbertForPreTraining,
-    "AlbertForSequenceClassification": AlbertForSequenceClassification,
-    "AlbertModel": AlbertModel,
-}
-
-
 class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated or corrupt; the message names the file."""
-
-
-# ----------------------------------------------------------------------------------------
-# Random number generator state, in a form torch.load(weights_only=True) accepts
-# ----------------------------------------------------------------------------------------
-
-
-def capture_rng_state() -> dict[str, Any]:
-    """Python, NumPy and PyTorch (CPU and CUDA) generator states as tensors, lists and numbers."""
-    version, py_state, gauss_next = random.getstate()
-    kind, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
-    return {
-        "python": {"version": version, "state": list(py_state), "gauss_next": gauss_next},
-        "numpy": {
-            "kind": kind,
-            "keys": torch.from_numpy(keys.astype(np.int64)),
-            "pos": int(pos),
-            "has_gauss": int(has_gauss),
-            "cached_gaussian": float(cached_gaussian),
-        },
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-    }
-
-
-def restore_rng_state(state: dict[str, Any]) -> None:
-    """Undo :func:`capture_rng_state`: the next random numbers are the ones the saved run drew next."""
-    py = state["python"]
-    random.setstate((py["version"], tuple(py["state"]), py["gauss_next"]))
-    npy = state["numpy"]
-    keys = npy["keys"].numpy().astype(np.uint32)
-    np.random.set_state((npy["kind"], keys, npy["pos"], npy["has_gauss"], npy["cached_gaussian"]))
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        if len(state["cuda"]) == torch.cuda.device_count():
-            torch.cuda.set_rng_state_all(state["cuda"])
-        else:
-            warnings.warn(
-                f"the checkpoint saved the random state of {len(state['cuda'])} GPU(s) and this machine has "
-                f"{torch.cuda.device_count()}: GPU random numbers (dropout) will not repeat the original run's",
-                stacklevel=2,
-            )
 
 
 # ----------------------------------------------------------------------------------------
@@ -152,10 +101,8 @@ def model_description(model: nn.Module) -> dict[str, Any]:
     name = type(model).__name__
     if name not in MODEL_CLASSES or not isinstance(getattr(model, "config", None), AlbertConfig):
         raise ValueError(f"cannot describe a {name} in a checkpoint: expected one of {tuple(MODEL_CLASSES)}")
-    description: dict[str, Any] = {"model_class": name, "config": model.config.to_dict()}
-    if isinstance(model, AlbertForSequenceClassification):
-        description["num_labels"] = model.num_labels
-    return description
+    arguments = model.init_arguments() if hasattr(model, "init_arguments") else {}
+    return {"model_class": name, "config": model.config.to_dict(), "arguments": arguments}
 
 
 def checkpoint_name(step: int) -> str:
@@ -324,10 +271,10 @@ def build_model(description: dict[str, Any]) -> nn.Module:
     name = description.get("model_class")
     if name not in MODEL_CLASSES:
         raise CheckpointError(f"model_class={name!r} is not known: expected one of {tuple(MODEL_CLASSES)}")
-    config = AlbertConfig(**description["config"])
-    if name == "AlbertForSequenceClassification":
-        return AlbertForSequenceClassification(config, num_labels=description["num_labels"])
-    return MODEL_CLASSES[name](config)
+    try:
+        return MODEL_CLASSES[name](AlbertConfig(**description["config"]), **description.get("arguments", {}))
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"the checkpoint's description cannot build a {name}: {error}") from None
 
 
 def load_pretrained(path: str | os.PathLike, device: str | torch.device = "cpu") -> nn.Module:

@@ -14,8 +14,8 @@ from pathlib import Path
 import anywidget
 import traitlets
 
-from .config import AlbertConfig
-from .params import count_parameters
+from ..config import AlbertConfig
+from ..params import count_parameters
 
 ESM = (Path(__file__).parent / "static" / "parameter_widgets.mjs").read_text(encoding="utf-8")
 
