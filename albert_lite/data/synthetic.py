@@ -150,20 +150,26 @@ def _topic_words(topic: str) -> list[str]:
 
 
 def topic_dense_corpus(num_documents: int = 400, sentences_per_document: int = 12, seed: int = 0,
-                       topic_words: int = 10) -> list[Document]:
+                       topic_words: int = 10, offset: bool = False) -> list[Document]:
     """Documents whose every sentence is an ordinal opener and ``topic_words`` words of one topic.
 
-    "Third, dough oven kneads baker flour ... ." The opener gives the order away (SOP); the
-    topic words give the document away (NSP). With about ten topic words a sentence both tasks
-    are learnable by a small model within a few minutes on a CPU; with fewer, NSP is learned
-    from the openers' order instead of the topic; with many more, the openers drown and SOP is
-    not learned.
+    "Fifth, dough oven kneads baker flour ... ." The openers count up through the document
+    ("First", "Second", ...; from a random first ordinal with ``offset``), so they give the
+    order away (SOP); the topic words give the document away (NSP). With about ten topic words
+    a sentence, both tasks are learnable by a small model within minutes on a CPU, and NSP is
+    learned from the topic: with fewer, NSP is learned from the openers' order too; with many
+    more, the openers drown and SOP is not learned within the budget. With ``offset`` no
+    opener alone tells the order, and SOP, which must then compare the two segments, takes
+    longer to learn.
     """
     if num_documents < 1 or sentences_per_document < 2 or topic_words < 1:
         raise ValueError(
             f"topic_dense_corpus needs num_documents >= 1, sentences_per_document >= 2 and topic_words >= 1, "
             f"got {num_documents}, {sentences_per_document} and {topic_words}"
         )
+    if sentences_per_document > len(_ORDINALS):
+        raise ValueError(f"sentences_per_document={sentences_per_document} is more than the {len(_ORDINALS)} "
+                         "ordinals the openers can count")
     rng = np.random.default_rng(seed)
     topics = list(_TOPICS)
     vocabulary = {topic: _topic_words(topic) for topic in topics}
@@ -171,11 +177,10 @@ def topic_dense_corpus(num_documents: int = 400, sentences_per_document: int = 1
     for k in range(num_documents):
         topic = topics[int(rng.integers(len(topics)))]
         words = vocabulary[topic]
+        first = int(rng.integers(len(_ORDINALS) - sentences_per_document + 1)) if offset else 0
         sentences = []
         for i in range(sentences_per_document):
-            opener = "Finally," if i == sentences_per_document - 1 else (
-                f"{_ORDINALS[i]}," if i < len(_ORDINALS) else f"In step {i + 1},")
             chosen = [words[int(j)] for j in rng.integers(len(words), size=topic_words)]
-            sentences.append(" ".join([opener, *chosen]) + ".")
-        docs.append(Document(id=f"topics-{k:05d}", sentences=sentences, metadata={"topic": topic}))
+            sentences.append(" ".join([f"{_ORDINALS[first + i]},", *chosen]) + ".")
+        docs.append(Document(id=f"topics-{k:05d}", sentences=sentences, metadata={"topic": topic, "first": first}))
     return docs

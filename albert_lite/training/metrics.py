@@ -93,6 +93,8 @@ def evaluate(
         raise ValueError("the evaluation loader yields no batches: is the dataset empty?")
     sums = _reduce(totals)
     metrics = {**summarize(sums), "examples": sums["sequences"]}
+    if sums.get("mlm_tokens"):  # the n behind the masked-LM accuracy
+        metrics["mlm_tokens"] = sums["mlm_tokens"]
     if sums.get("sentence_examples"):  # the sentence head's n, label balance and answers
         pairs = sums["sentence_examples"]
         metrics.update(sentence_examples=pairs, sentence_label_1_share=sums["sentence_label_1"] / pairs,

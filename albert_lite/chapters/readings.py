@@ -1,0 +1,275 @@
+"""What a table of trained models says, generated from its numbers.
+
+Every reading the chapters print ("X beats Y", "agrees with the paper", "holds") comes from a
+function here, so a re-run can never leave the prose behind its numbers. Accuracies come with
+their n and standard error; comparisons between models use the spread over seeds and say
+whether a difference exceeds the noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from .paper import PAPER_TABLE_5
+
+# A difference between two means "exceeds the noise" when it is larger than this many standard
+# errors of the difference (about a 95% two-sided criterion).
+NOISE_FACTOR = 2.0
+
+
+def standard_error(accuracy: float, n: float) -> float:
+    """The standard error of an accuracy measured on ``n`` examples (both as fractions or both in %)."""
+    scale = 100.0 if accuracy > 1 else 1.0
+    p = accuracy / scale
+    return scale * math.sqrt(max(p * (1 - p), 0.0) / n) if n else math.nan
+
+
+# --------------------------------------------------------------------------- sentence heads
+
+
+def sentence_head_diagnostics(scores: dict) -> dict:
+    """What a sentence accuracy means: its n and standard error, the majority-class baseline, and how often
+    the head says "1" (0% or 100% is a head that always answers the same)."""
+    n, accuracy = scores["sentence_examples"], scores["sentence_accuracy"]
+    positive = scores["sentence_label_1_share"]
+    return {"SOP n": int(n), "SOP s.e. %": 100 * math.sqrt(accuracy * (1 - accuracy) / n),
+            "SOP majority %": 100 * max(positive, 1 - positive),
+            "SOP says 1 %": 100 * scores["sentence_predicted_1_share"]}
+
+
+def describe_sentence_heads(frame: pd.DataFrame) -> str:
+    """A reading of the SOP columns, generated from them: which heads learned, which always answer the same,
+    and (when the table has it) whether they fit their own training pairs."""
+    stuck = frame[(frame["SOP says 1 %"] <= 0.5) | (frame["SOP says 1 %"] >= 99.5)]
+    learned = frame[frame["SOP acc %"] - frame["SOP majority %"] > 3 * frame["SOP s.e. %"]]
+    n = int(frame["SOP n"].iloc[0])
+    line = (f"Sentence heads on {n} held-out pairs: {len(learned)} of {len(frame)} trained heads beat the "
+            f"majority-class baseline ({frame['SOP majority %'].iloc[0]:.1f}%) by more than three standard errors")
+    if len(stuck):
+        line += (f"; {len(stuck)} answer the same class for every pair, so their accuracy is just that label's share "
+                 "(the model has not learned the task at this scale, whatever its masked-LM accuracy)")
+    if "SOP acc on training pairs %" in frame and len(learned) < len(frame):
+        best = frame["SOP acc on training pairs %"].max()
+        line += (f". On the pairs they were trained on they score at most {best:.1f}%: the heads that did not "
+                 "learn have not fit even their training pairs, so the cause is the budget (the sentence task "
+                 "has not started within these steps), not overfitting or a fault in the held-out data")
+    return line + "."
+
+
+def describe_masked_lm(frame: pd.DataFrame, labels: Sequence[str]) -> str:
+    """Which models beat the unigram baseline (always the most frequent piece) on held-out masked tokens by more
+    than three standard errors; the others, named by their ``labels`` columns, sit on the plateau every model
+    starts from."""
+    unigram, n = frame["MLM unigram %"].iloc[0], int(frame["MLM n"].iloc[0])
+    se = frame["MLM acc %"].map(lambda a: standard_error(a, n))
+    above = frame["MLM acc %"] - unigram > 3 * se
+    on_plateau = (frame["MLM acc %"] - unigram).abs() <= 3 * se
+    line = (f"Masked LM on {n} held-out tokens: {int(above.sum())} of {len(frame)} trained models beat the unigram "
+            f"baseline (always the most frequent piece, {unigram:.1f}%) by more than three standard errors")
+    if on_plateau.any():
+        names = list(dict.fromkeys(", ".join(f"{k} {v}" for k, v in row.items())
+                                   for row in frame.loc[on_plateau, list(labels)].to_dict("records")))
+        line += (f"; {int(on_plateau.sum())} sit on it ({'; '.join(names)}): within the budget they have learned "
+                 "which piece is most frequent and not yet to use the context, so their equal accuracies are the "
+                 "baseline's, not a measurement of the model")
+    return line + "."
+
+
+# --------------------------------------------------------------------------- means over seeds
+
+
+def seed_summary(frame: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """Per model (the ``by`` columns): the mean of each metric over seeds, its standard error over seeds
+    (``<metric> ±``) and the number of seeds. Models keep their first-seen order."""
+    grouped = frame.groupby(list(by), sort=False, dropna=False)[list(metrics)]
+    mean, spread = grouped.mean(), grouped.sem(ddof=1)
+    out = pd.DataFrame(index=mean.index)
+    for metric in metrics:
+        out[metric] = mean[metric]
+        out[_pm(metric)] = spread[metric]
+    out["seeds"] = grouped.size()
+    out = out.reset_index()
+    out.attrs.update(frame.attrs)
+    return out
+
+
+def _pm(metric: str) -> str:
+    return metric.replace(" %", "") + " ±"
+
+
+def difference(summary: pd.DataFrame, label: str, metric: str, a: str, b: str) -> tuple[float, float, bool]:
+    """Mean of ``a`` minus mean of ``b``, its standard error, and whether it exceeds the noise."""
+    rows = summary.set_index(label)
+    d = rows.loc[a, metric] - rows.loc[b, metric]
+    se = math.hypot(rows.loc[a, _pm(metric)], rows.loc[b, _pm(metric)])
+    return float(d), float(se), bool(abs(d) > NOISE_FACTOR * se) if not math.isnan(se) else False
+
+
+def noise_words(se: float, beyond: bool) -> str:
+    """" ± s.e. (beyond/within the noise)", or what a single seed cannot say."""
+    if math.isnan(se):
+        return " (one seed: the noise is unknown)"
+    return f" ± {se:.2f} ({'beyond' if beyond else 'within'} the noise)"
+
+
+def describe_ordering(summary: pd.DataFrame, label: str, metric: str, paper: str) -> str:
+    """Our ordering of the models by ``metric`` beside the paper's by ``paper``, pair by pair in the paper's
+    order: where they agree, where they do not, and whether each of our differences exceeds the noise."""
+    rows = summary.dropna(subset=[paper])
+    if len(rows) < 2:
+        return "The paper gives no figure to compare with."
+    ours = " > ".join(str(x) for x in rows.sort_values(metric, ascending=False)[label])
+    theirs = " > ".join(str(x) for x in rows.sort_values(paper, ascending=False)[label])
+    lines = [f"Ordered by {metric} (mean over {int(summary['seeds'].min())} seeds): {ours}. "
+             f"The paper's order: {theirs}."]
+    ranked = rows.sort_values(paper, ascending=False)[label].tolist()
+    agree = 0
+    for better, worse in zip(ranked[:-1], ranked[1:], strict=True):
+        d, se, beyond = difference(summary, label, metric, better, worse)
+        same = d > 0
+        agree += same
+        lines.append(f"{better} vs {worse}: the paper has {better} ahead; ours {d:+.2f}{noise_words(se, beyond)}, "
+                     f"{'agrees' if same else 'disagrees'}")
+    lines.append(f"{agree} of {len(ranked) - 1} neighbouring pairs in the paper's order agree in sign.")
+    return "\n".join(lines)
+
+
+def plot_means(summary: pd.DataFrame, label: str, metric: str, paper: str | None = None, title: str = ""):
+    """Our means with their standard errors over seeds as bars, and the paper's figures on a second axis."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(summary)), 3.8))
+    x = range(len(summary))
+    ax.bar(x, summary[metric], yerr=summary[_pm(metric)], capsize=4, alpha=0.8, label=f"ours ({metric})")
+    low = (summary[metric] - 3 * summary[_pm(metric)].fillna(0)).min()
+    high = (summary[metric] + 3 * summary[_pm(metric)].fillna(0)).max()
+    ax.set(ylim=(max(0, low - 0.1 * (high - low)), high + 0.1 * (high - low)), ylabel=metric)
+    ax.set_xticks(list(x), [str(v) for v in summary[label]], rotation=20, ha="right")
+    if paper is not None and summary[paper].notna().any():
+        twin = ax.twinx()
+        twin.plot(list(x), summary[paper], "kD", label=f"paper ({paper})")
+        twin.set_ylabel(paper)
+        twin.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title or f"{metric}: mean ± standard error over {int(summary['seeds'].min())} seeds", fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- Table 5
+
+
+TABLE_5_METRICS = ("MLM acc %", "NSP head %", "SOP head %", "NSP probe %", "SOP probe %")
+
+
+def table_5_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per model: the mean over seeds of every accuracy, its standard error over seeds (± column) and the paper's."""
+    out = seed_summary(frame, ["trained with"], TABLE_5_METRICS)
+    for k, task in enumerate(("MLM", "NSP", "SOP")):
+        out[f"paper {task} %"] = [PAPER_TABLE_5[name][k] for name in out["trained with"]]
+    return out
+
+
+# The paper's five readings of Table 5, as thresholds on the heads' mean accuracy (the paper's measurement).
+TABLE_5_CLAIMS = (
+    ("the NSP-trained model solves NSP (at least 75%)", "MLM + NSP", "NSP head %", ">=", 75.0),
+    ("the NSP-trained model is near chance on SOP (at most 60%)", "MLM + NSP", "SOP head %", "<=", 60.0),
+    ("the SOP-trained model solves SOP (at least 75%)", "MLM + SOP", "SOP head %", ">=", 75.0),
+    ("the SOP-trained model is above chance on NSP (more than 55%)", "MLM + SOP", "NSP head %", ">", 55.0),
+    ("the MLM-only model is near chance on NSP (at most 60%)", "MLM only", "NSP head %", "<=", 60.0),
+    ("the MLM-only model is near chance on SOP (at most 60%)", "MLM only", "SOP head %", "<=", 60.0),
+)
+
+
+def table_5_claims(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each claim with the measured mean ± its standard error over seeds, every seed's value, and whether it holds."""
+    compare = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b}
+    by_model = summary.set_index("trained with")
+    rows = []
+    for claim, model, column, sign, threshold in TABLE_5_CLAIMS:
+        value, spread = by_model.loc[model, column], by_model.loc[model, _pm(column)]
+        rows.append({"claim": claim, "measured %": value, "± (s.e. over seeds)": spread,
+                     "holds": bool(compare[sign](value, threshold))})
+    return pd.DataFrame(rows)
+
+
+def describe_table_5(summary: pd.DataFrame, claims: pd.DataFrame) -> str:
+    """A reading of Table 5 generated from the numbers: which claims hold, and what the probes add."""
+    held = int(claims["holds"].sum())
+    by_model = summary.set_index("trained with")
+    nsp_model_sop_probe = by_model.loc["MLM + NSP", "SOP probe %"]
+    mlm_nsp_probe = by_model.loc["MLM only", "NSP probe %"]
+    line = f"{held} of the paper's {len(claims)} readings hold on the sentence heads"
+    if held < len(claims):
+        line += " (not: " + "; ".join(claims.loc[~claims["holds"], "claim"]) + ")"
+    line += (f". Probes tell what the features hold, whatever the head learned: the MLM-only model's features "
+             f"give {mlm_nsp_probe:.1f}% on NSP"
+             + (", so the topic is readable from a representation that only MLM shaped" if mlm_nsp_probe > 60
+                else ", so MLM alone has not made the topic readable")
+             + f"; the NSP-trained model's features give {nsp_model_sop_probe:.1f}% on SOP"
+             + (", so NSP training has not put the order into them." if nsp_model_sop_probe <= 60
+                else ", so the order is in them, whether or not its head uses it."))
+    return line
+
+
+# --------------------------------------------------------------------------- Figure 1
+
+
+def smoothness_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, weights): how much the L2 distance and the angle vary from layer to layer (their standard
+    deviation over layers, per seed), and the last layer's L2 distance as a share of the first's; means ± s.e.
+    over seeds."""
+    rows = []
+    for (model, weights, seed), layers in frame.groupby(["model", "weights", "seed"], sort=False):
+        layers = layers.sort_values("layer")
+        rows.append({"model": model, "weights": weights, "seed": seed,
+                     "L2 variation": layers["L2 distance"].std(ddof=0),
+                     "angle variation": layers["angle (degrees)"].std(ddof=0),
+                     "last / first L2": layers["L2 distance"].iloc[-1] / layers["L2 distance"].iloc[0]})
+    per_seed = pd.DataFrame(rows)
+    per_seed["name"] = per_seed["model"] + ", " + per_seed["weights"]
+    return seed_summary(per_seed, ["name"], ["L2 variation", "angle variation", "last / first L2"])
+
+
+def describe_smoothness(summary: pd.DataFrame) -> str:
+    """Figure 1's claim (shared layers' transitions vary less from layer to layer than unshared ones', and do
+    not go to zero) checked on trained models, with the random-weight models as the architecture's baseline."""
+    lines = []
+    for weights in ("trained", "random"):
+        for metric in ("L2 variation", "angle variation"):
+            d, se, beyond = difference(summary, "name", metric, f"all shared, {weights}", f"not shared, {weights}")
+            verdict = "smoother" if d < 0 else "less smooth"
+            lines.append(f"{weights} weights, {metric}: all shared minus not shared {d:+.2f}{noise_words(se, beyond)}: "
+                         f"the shared model is {verdict}")
+    rows = summary.set_index("name")
+    shrink = rows.loc["all shared, trained", "last / first L2"]
+    lines.append(f"trained, all shared: the last layer moves its input {shrink:.2f} times as far as the first "
+                 + ("(the transitions fade towards zero, which the paper did not see)" if shrink < 0.2 else
+                    "(the transitions do not fade to zero, as in the paper)"))
+    return "\n".join(lines)
+
+
+def plot_layer_smoothness(frame: pd.DataFrame):
+    """Figure 1's two panels: L2 distance and angle per layer, mean ± standard error over seeds; solid lines
+    for trained models, dashed for the same networks with random weights."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for (model, weights), rows in frame.groupby(["model", "weights"], sort=False):
+        stats = rows.groupby("layer")[["L2 distance", "angle (degrees)"]].agg(["mean", "sem"])
+        style = "o-" if weights == "trained" else "s--"
+        for ax, column in zip(axes, ("L2 distance", "angle (degrees)"), strict=True):
+            ax.errorbar(stats.index, stats[(column, "mean")], yerr=stats[(column, "sem")].fillna(0), fmt=style,
+                        capsize=3, label=f"{model}, {weights}")
+    axes[0].set(xlabel="layer", ylabel="L2 distance, input to output", title="L2 distance")
+    axes[1].set(xlabel="layer", ylabel="angle between input and output (degrees)", title="Angle")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(frame.attrs.get("run", ""), fontsize=8)
+    fig.tight_layout()
+    return fig

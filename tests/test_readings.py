@@ -1,0 +1,96 @@
+"""Readings generated from numbers: means over seeds, differences against the noise, Table 5's claims."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from albert_lite.chapters import readings
+
+
+def seeds_frame():
+    return pd.DataFrame({"model": ["a", "a", "a", "b", "b", "b"], "seed": [0, 1, 2] * 2,
+                         "acc %": [50.0, 52.0, 54.0, 40.0, 40.5, 39.5], "paper": [2.0] * 3 + [1.0] * 3})
+
+
+def test_seed_summary_gives_means_and_standard_errors_over_seeds():
+    summary = readings.seed_summary(seeds_frame(), ["model", "paper"], ["acc %"])
+    a = summary.set_index("model").loc["a"]
+    assert a["acc %"] == pytest.approx(52.0) and a["acc ±"] == pytest.approx(2.0 / math.sqrt(3))
+    assert a["seeds"] == 3 and list(summary["model"]) == ["a", "b"]
+
+
+def test_a_difference_exceeds_the_noise_only_beyond_two_standard_errors():
+    summary = readings.seed_summary(seeds_frame(), ["model", "paper"], ["acc %"])
+    d, se, beyond = readings.difference(summary, "model", "acc %", "a", "b")
+    assert d == pytest.approx(12.0) and se == pytest.approx(math.hypot(2 / math.sqrt(3), 0.5 / math.sqrt(3)))
+    assert beyond
+    close = seeds_frame().assign(**{"acc %": [50.0, 52.0, 54.0, 49.0, 53.0, 51.5]})
+    summary = readings.seed_summary(close, ["model", "paper"], ["acc %"])
+    assert not readings.difference(summary, "model", "acc %", "a", "b")[2]
+
+
+def test_the_ordering_reading_follows_the_numbers():
+    summary = readings.seed_summary(seeds_frame(), ["model", "paper"], ["acc %"])
+    text = readings.describe_ordering(summary, "model", "acc %", "paper")
+    assert "a vs b" in text and "agrees" in text and "beyond the noise" in text and "1 of 1" in text
+    flipped = summary.assign(paper=[1.0, 2.0])
+    text = readings.describe_ordering(flipped, "model", "acc %", "paper")
+    assert "b vs a" in text and "disagrees" in text and "0 of 1" in text
+    one_seed = readings.seed_summary(seeds_frame()[seeds_frame()["seed"] == 0], ["model", "paper"], ["acc %"])
+    assert "one seed" in readings.describe_ordering(one_seed, "model", "acc %", "paper")
+
+
+def table_5(nsp_on_sop: float, sop_on_nsp: float) -> pd.DataFrame:
+    rows = []
+    for seed in range(3):
+        for name, nsp, sop in (("MLM only", 50.0, 50.0), ("MLM + NSP", 95.0, nsp_on_sop), ("MLM + SOP", sop_on_nsp, 97.0)):
+            rows.append({"trained with": name, "seed": seed, "MLM acc %": 15.0, "NSP head %": nsp + seed,
+                         "SOP head %": sop - seed, "NSP probe %": 80.0, "SOP probe %": 55.0})
+    return pd.DataFrame(rows)
+
+
+def test_table_5_claims_hold_and_fail_on_the_thresholds():
+    summary = readings.table_5_summary(table_5(nsp_on_sop=51.0, sop_on_nsp=70.0))
+    claims = readings.table_5_claims(summary)
+    assert claims["holds"].all() and len(claims) == 6
+    assert "6 of the paper's 6 readings hold" in readings.describe_table_5(summary, claims)
+    summary = readings.table_5_summary(table_5(nsp_on_sop=66.0, sop_on_nsp=54.0))
+    claims = readings.table_5_claims(summary).set_index("claim")
+    assert not claims.loc["the NSP-trained model is near chance on SOP (at most 60%)", "holds"]
+    assert not claims.loc["the SOP-trained model is above chance on NSP (more than 55%)", "holds"]
+    assert claims["holds"].sum() == 4
+    text = readings.describe_table_5(summary.reset_index(drop=True), claims.reset_index())
+    assert "4 of the paper's 6" in text and "near chance on SOP" in text
+
+
+def test_stuck_heads_are_named_with_the_training_pair_diagnosis():
+    frame = pd.DataFrame({"SOP acc %": [48.75, 80.0], "SOP majority %": [51.25, 51.25], "SOP s.e. %": [2.3, 1.8],
+                          "SOP n": [480, 480], "SOP says 1 %": [100.0, 50.0],
+                          "SOP acc on training pairs %": [50.2, 85.0]})
+    text = readings.describe_sentence_heads(frame)
+    assert "1 of 2 trained heads beat" in text and "1 answer the same class" in text
+    assert "at most 85.0%" in text
+
+
+def test_smoothness_reading_compares_shared_with_not_shared():
+    rows = []
+    for weights in ("trained", "random"):
+        for model, wobble in (("not shared", 2.0), ("all shared", 0.5)):
+            for seed in range(3):
+                for layer in range(1, 5):
+                    rows.append({"model": model, "weights": weights, "seed": seed, "layer": layer,
+                                 "L2 distance": 5 + wobble * (-1) ** layer + 0.01 * seed,
+                                 "angle (degrees)": 30 + wobble * (-1) ** layer})
+    summary = readings.smoothness_summary(pd.DataFrame(rows))
+    text = readings.describe_smoothness(summary)
+    assert "trained weights, L2 variation" in text and "the shared model is smoother" in text
+    assert "do not fade to zero" in text
+
+
+def test_models_on_the_unigram_plateau_are_named():
+    frame = pd.DataFrame({"E": [8, 32, 64], "seed": [0, 0, 0], "MLM acc %": [21.78, 25.5, 26.8],
+                          "MLM unigram %": [21.78] * 3, "MLM n": [4000] * 3})
+    text = readings.describe_masked_lm(frame, ["E"])
+    assert "2 of 3 trained models beat the unigram baseline" in text and "1 sit on it (E 8)" in text
+    assert "sit on it" not in readings.describe_masked_lm(frame.iloc[1:], ["E"])
