@@ -8,6 +8,7 @@ same index.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -20,7 +21,7 @@ from .config import AlbertConfig, sharing_plan
 IGNORE_INDEX = -100
 
 
-def activation(name: str):
+def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     """``gelu_new`` is the tanh approximation that BERT's and ALBERT's checkpoints use."""
     if name == "gelu_new":
         return lambda x: F.gelu(x, approximate="tanh")

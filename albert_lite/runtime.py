@@ -7,11 +7,12 @@ import random
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
+T = TypeVar("T")
 SCALES = ("tiny", "small", "full")
 
 
@@ -133,12 +134,12 @@ def describe_runtime() -> str:
     )
 
 
-def by_scale(tiny, small, full, scale: str | None = None):
+def by_scale(tiny: T, small: T, full: T, scale: str | None = None) -> T:
     """Pick the value for the current scale: ``steps = by_scale(tiny=20, small=300, full=5000)``."""
     return {"tiny": tiny, "small": small, "full": full}[scale or get_scale()]
 
 
-def glue(name: str, value) -> None:
+def glue(name: str, value: object) -> None:
     """Hand ``value`` to the rendered book's prose under ``name`` (myst-nb's glue); nothing where myst-nb is absent."""
     try:
         from myst_nb import glue as myst_glue

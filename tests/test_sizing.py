@@ -51,11 +51,12 @@ def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, c
         trained.append((config.to_dict(), s.steps, s.batch_size, s.seq_len))
         return AlbertForPreTraining(config), SimpleNamespace(wall_time=0.0, device="cpu")
 
+    monkeypatch.setenv("ALBERT_LITE_WORKERS", "1")  # in this process, where the stand-ins are
     monkeypatch.setattr(experiments, "pretrain", fake_pretrain)
     monkeypatch.setattr(experiments, "heldout_scores", lambda *a, **k: {
-        "mlm_accuracy": 0.0, "sentence_accuracy": 0.5, "mlm_loss": 0.0, "sentence_examples": 8.0,
+        "mlm_accuracy": 0.0, "sentence_accuracy": 0.5, "mlm_loss": 0.0, "sentence_examples": 8.0, "mlm_tokens": 8.0,
         "sentence_label_1_share": 0.5, "sentence_predicted_1_share": 0.5})
-    monkeypatch.setattr(experiments, "sentence_task_accuracy", lambda *a, **k: (0.5, "probe"))
+    monkeypatch.setattr(experiments, "probe_accuracy", lambda *a, **k: 0.5)
     monkeypatch.setattr(experiments, "transition_distances", lambda *a, **k: experiments.pd.DataFrame(
         {"layer": [1], "L2 distance": [0.0], "cosine similarity": [1.0], "angle (degrees)": [0.0]}))
     getattr(experiments, experiment)(scale="tiny", progress=False)

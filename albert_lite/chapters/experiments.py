@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
+from torch.utils.data import DataLoader
 
 from ..config import AlbertConfig
 from ..data import PreparedCorpus, prepare_corpus
 from ..model import IGNORE_INDEX, AlbertForPreTraining, AlbertModel
 from ..params import count_parameters
 from ..runtime import get_scale, preserved_random_state
-from ..training import TrainingConfig, evaluate, train
+from ..training import TrainingConfig, TrainingResult, evaluate, train
 from .paper import PAPER_TABLE_3, PAPER_TABLE_4, PAPER_TABLE_11
 from .readings import sentence_head_diagnostics
 from .runs import Job, run_jobs, worker_count
@@ -133,7 +134,7 @@ def prepare(s: ExperimentSettings) -> PreparedCorpus:
 
 
 def pretrain(config: AlbertConfig, data: PreparedCorpus, task: str | None, s: ExperimentSettings,
-             seed: int = 0, progress: bool = False):
+             seed: int = 0, progress: bool = False) -> tuple[AlbertForPreTraining, TrainingResult]:
     """Train one model from the same seed and data as every other model of an experiment."""
     with preserved_random_state():
         torch.manual_seed(seed)
@@ -149,7 +150,8 @@ def heldout_scores(model: AlbertForPreTraining, data: PreparedCorpus, task: str,
 
 
 @torch.no_grad()
-def pooled_features(model: AlbertForPreTraining, loader, limit: int | None = None):
+def pooled_features(model: AlbertForPreTraining, loader: DataLoader,
+                    limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Frozen [CLS] features of unmasked pairs (masked tokens put back) and their labels."""
     model.eval()
     device = next(model.parameters()).device
@@ -166,7 +168,8 @@ def pooled_features(model: AlbertForPreTraining, loader, limit: int | None = Non
     return (x[:limit], y[:limit]) if limit is not None else (x, y)
 
 
-def probe_accuracy(train_x, train_y, test_x, test_y, steps: int = 300, weight_decay: float = 1e-3) -> float:
+def probe_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                   steps: int = 300, weight_decay: float = 1e-3) -> float:
     """Accuracy of a logistic-regression probe fitted on frozen features (standardised)."""
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
     train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
@@ -183,7 +186,7 @@ def probe_accuracy(train_x, train_y, test_x, test_y, steps: int = 300, weight_de
         return (probe(test_x).argmax(-1) == test_y).float().mean().item()
 
 
-def sentence_task_accuracy(model, data: PreparedCorpus, task: str, trained_task: str | None,
+def sentence_task_accuracy(model: AlbertForPreTraining, data: PreparedCorpus, task: str, trained_task: str | None,
                            s: ExperimentSettings) -> tuple[float, str]:
     """The head's held-out accuracy if the model was trained on ``task``, else a probe's."""
     if task == trained_task:

@@ -13,10 +13,14 @@ import gc
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 from ..config import PRESETS, AlbertConfig, check_positive_int
 from ..data.toy import synthetic_batch
@@ -251,7 +255,7 @@ _MEMORY_PARTS = {
 }
 
 
-def plot_memory(table: pd.DataFrame, ax=None, title: str | None = None):
+def plot_memory(table: pd.DataFrame, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Stacked bars of a training step's memory per model: weights, gradients, optimizer, activations."""
     import matplotlib.pyplot as plt
 
@@ -266,8 +270,8 @@ def plot_memory(table: pd.DataFrame, ax=None, title: str | None = None):
     return ax
 
 
-def plot_ratios(table: pd.DataFrame, baseline: str, columns: Iterable[str] | None = None, ax=None,
-                title: str | None = None):
+def plot_ratios(table: pd.DataFrame, baseline: str, columns: Iterable[str] | None = None, ax: Axes | None = None,
+                title: str | None = None) -> Axes:
     """Grouped bars: each model's figures relative to ``baseline``, on a log scale."""
     import matplotlib.pyplot as plt
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .paper import PAPER_TABLE_5
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # A difference between two means "exceeds the noise" when it is larger than this many standard
 # errors of the difference (about a 95% two-sided criterion).
@@ -137,7 +141,8 @@ def describe_ordering(summary: pd.DataFrame, label: str, metric: str, paper: str
     return "\n".join(lines)
 
 
-def plot_means(summary: pd.DataFrame, label: str, metric: str, paper: str | None = None, title: str = ""):
+def plot_means(summary: pd.DataFrame, label: str, metric: str, paper: str | None = None,
+               title: str = "") -> Figure:
     """Our means with their standard errors over seeds as bars, and the paper's figures on a second axis."""
     import matplotlib.pyplot as plt
 
@@ -253,7 +258,7 @@ def describe_smoothness(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def plot_layer_smoothness(frame: pd.DataFrame):
+def plot_layer_smoothness(frame: pd.DataFrame) -> Figure:
     """Figure 1's two panels: L2 distance and angle per layer, mean ± standard error over seeds; solid lines
     for trained models, dashed for the same networks with random weights."""
     import matplotlib.pyplot as plt

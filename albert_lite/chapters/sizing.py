@@ -104,7 +104,7 @@ def chapter_workloads(chapter: str, scale: str | None = None) -> list[Workload]:
         _, table5 = experiments.sop_vs_nsp_settings(scale)
         return [Workload(f"Table 5: {name}, seed {seed}", table5.model_config(table5.vocab_size), table5.steps,
                          table5.batch_size, table5.seq_len)
-                for name, _ in experiments.TABLE_5_MODELS for seed in table5.seeds]
+                for seed in table5.seeds for name, _ in experiments.TABLE_5_MODELS]
     recipe = experiments.pretraining_recipe(scale)
     pretrain = Workload("pretraining (chapter 7's recipe)", _recipe_config(recipe), recipe["steps"],
                         recipe["batch_size"], recipe["seq_len"])

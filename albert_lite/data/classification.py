@@ -21,7 +21,7 @@ from ..online import hub_reachable
 from ..training.stream import make_loader
 from .documents import Document
 from .pretraining_dataset import pad_batch
-from .tokenizer import CLS_ID, PAD_ID, SEP_ID
+from .tokenizer import CLS_ID, PAD_ID, SEP_ID, Tokenizer
 
 # (name, first year, last year): four eras of the address, from the founding to today.
 ERAS: tuple[tuple[str, int, int], ...] = (
@@ -173,7 +173,7 @@ class ClassificationData:
 
 
 def classification_data(
-    tokenizer,
+    tokenizer: Tokenizer,
     max_len: int,
     train_docs: Sequence[Document],
     test_docs: Sequence[Document],
@@ -208,7 +208,7 @@ def classification_data(
 
 
 def sotu_classification_data(
-    tokenizer,
+    tokenizer: Tokenizer,
     max_len: int,
     train_docs: Sequence[Document],
     test_docs: Sequence[Document],
@@ -233,7 +233,7 @@ SST2_LABELS: tuple[str, ...] = ("negative", "positive")
 
 
 def sst2_classification_data(
-    tokenizer, max_len: int, *, train_examples: int | None = None, seed: int = 0
+    tokenizer: Tokenizer, max_len: int, *, train_examples: int | None = None, seed: int = 0
 ) -> ClassificationData:
     """GLUE's SST-2 (movie-review sentences, negative or positive) through ``datasets``: online only.
 

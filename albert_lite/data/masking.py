@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -30,7 +30,7 @@ def ngram_probabilities(max_ngram: int = 3) -> np.ndarray:
 
 
 def word_spans(
-    token_ids: Sequence[int], is_word_start: np.ndarray | Callable[[int], bool], special_ids
+    token_ids: Sequence[int], is_word_start: np.ndarray | Callable[[int], bool], special_ids: Iterable[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whole words as token ranges ``[begin, end)``, plus the segment each word sits in.
 

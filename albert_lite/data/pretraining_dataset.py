@@ -14,9 +14,10 @@ import torch
 from torch.utils.data import Dataset
 
 from ..model import IGNORE_INDEX
+from .documents import Document
 from .masking import ngram_mask
 from .sentence_pairs import PretrainingExample, make_sentence_pairs
-from .tokenizer import PAD_ID
+from .tokenizer import PAD_ID, Tokenizer
 
 MASKING = ("static", "dynamic")
 
@@ -114,7 +115,7 @@ def collate(batch: Sequence[dict[str, torch.Tensor]], pad_id: int = PAD_ID) -> d
     return pad_batch(batch, pad_id, {"mlm_labels": IGNORE_INDEX})
 
 
-def tokenize_documents(docs, tokenizer) -> list[list[list[int]]]:
+def tokenize_documents(docs: Sequence[Document], tokenizer: Tokenizer) -> list[list[list[int]]]:
     """Every sentence of every document, encoded in one batched SentencePiece call."""
     sentences = [s for d in docs for s in d.sentences]
     encoded = tokenizer.encode_batch(sentences)
@@ -126,8 +127,8 @@ def tokenize_documents(docs, tokenizer) -> list[list[list[int]]]:
 
 
 def build_pretraining_dataset(
-    docs,
-    tokenizer,
+    docs: Sequence[Document],
+    tokenizer: Tokenizer,
     task: str | None,
     max_seq_len: int,
     *,

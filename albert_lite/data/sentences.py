@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 _ONE_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s+\S")
 
 
 @contextmanager
-def large_regex_cache(size: int = 20_000):
+def large_regex_cache(size: int = 20_000) -> Iterator[None]:
     """pysbd builds a few thousand distinct regexes, more than ``re`` caches (512): without a
     larger cache it spends most of its time recompiling them. Output is unchanged."""
     old = {name: getattr(re, name) for name in ("_MAXCACHE", "_MAXCACHE2") if hasattr(re, name)}

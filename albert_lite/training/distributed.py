@@ -90,7 +90,7 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def all_gather_objects(obj):
+def all_gather_objects(obj: object) -> list:
     """Every process's ``obj``, as a list indexed by rank (``[obj]`` in a single process)."""
     context = get_context()
     if not context.enabled:

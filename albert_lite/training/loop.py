@@ -20,16 +20,21 @@ import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.lr_scheduler import LambdaLR
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..runtime import capture_rng_state, preserved_random_state, restore_rng_state, seed_everything
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 from . import checkpoints as ckpt
 from .config import TrainingConfig
 from .distributed import all_gather_objects, all_reduce_sum, barrier, get_context, resolve_device
@@ -63,7 +68,7 @@ class TrainingResult:
             )
         return line
 
-    def plot(self, title: str | None = None):
+    def plot(self, title: str | None = None) -> Figure:
         """Loss curves on the left, accuracy curves on the right; returns the matplotlib Figure."""
         import matplotlib.pyplot as plt
 
@@ -145,7 +150,8 @@ def _optimizers(model: nn.Module, config: TrainingConfig, precision: str, device
     return optimizer, scheduler, scaler
 
 
-def optimizer_step(model, optimizer, scheduler, scaler, grad_clip: float | None) -> tuple[torch.Tensor, float]:
+def optimizer_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: LambdaLR,
+                   scaler: torch.amp.GradScaler, grad_clip: float | None) -> tuple[torch.Tensor, float]:
     """Clip the gradients' global norm, step, move the schedule on; returns (norm before clipping, lr used)."""
     scaler.unscale_(optimizer)
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip if grad_clip is not None else math.inf)

@@ -6,6 +6,8 @@ batches an uninterrupted one would have seen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
@@ -86,7 +88,7 @@ def make_loader(
     batch_size: int,
     shuffle: bool = True,
     seed: int = 0,
-    collate_fn=None,
+    collate_fn: Callable[[list], dict[str, torch.Tensor]] | None = None,
     drop_last: bool = True,
     num_workers: int = 0,
 ) -> DataLoader:
