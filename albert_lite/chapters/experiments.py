@@ -23,7 +23,7 @@ from ..params import count_parameters
 from ..runtime import get_scale, preserved_random_state
 from ..training import TrainingConfig, TrainingResult, evaluate, train
 from .paper import PAPER_TABLE_3, PAPER_TABLE_4, PAPER_TABLE_11
-from .readings import sentence_head_diagnostics
+from .readings import sentence_head_diagnostics, standard_error
 from .runs import Job, run_jobs, worker_count
 
 
@@ -286,7 +286,7 @@ def word_overlap_baseline(data: PreparedCorpus, task: str, seed: int = 0) -> dic
     accuracy = ((test_x <= threshold).long() == test_y).float().mean().item()
     majority = max(test_y.float().mean().item(), 1 - test_y.float().mean().item())
     return {"task": task.upper(), "word-overlap accuracy %": 100 * accuracy,
-            "s.e. %": 100 * math.sqrt(accuracy * (1 - accuracy) / len(test_y)),
+            "s.e. %": standard_error(100 * accuracy, len(test_y)),
             "majority class %": 100 * majority, "n": len(test_y), "threshold": float(threshold)}
 
 

@@ -24,11 +24,10 @@ if TYPE_CHECKING:
 NOISE_FACTOR = 2.0
 
 
-def standard_error(accuracy: float, n: float) -> float:
-    """The standard error of an accuracy measured on ``n`` examples (both as fractions or both in %)."""
-    scale = 100.0 if accuracy > 1 else 1.0
-    p = accuracy / scale
-    return scale * math.sqrt(max(p * (1 - p), 0.0) / n) if n else math.nan
+def standard_error(accuracy_percent: float, n: float) -> float:
+    """The standard error, in percentage points, of an accuracy given in % and measured on ``n`` examples."""
+    p = accuracy_percent / 100
+    return 100 * math.sqrt(max(p * (1 - p), 0.0) / n) if n else math.nan
 
 
 # --------------------------------------------------------------------------- sentence heads
@@ -39,7 +38,7 @@ def sentence_head_diagnostics(scores: dict) -> dict:
     the head says "1" (0% or 100% is a head that always answers the same)."""
     n, accuracy = scores["sentence_examples"], scores["sentence_accuracy"]
     positive = scores["sentence_label_1_share"]
-    return {"SOP n": int(n), "SOP s.e. %": 100 * math.sqrt(accuracy * (1 - accuracy) / n),
+    return {"SOP n": int(n), "SOP s.e. %": standard_error(100 * accuracy, n),
             "SOP majority %": 100 * max(positive, 1 - positive),
             "SOP says 1 %": 100 * scores["sentence_predicted_1_share"]}
 
