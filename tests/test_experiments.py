@@ -112,3 +112,23 @@ def test_word_overlap_solves_topic_nsp_and_not_sop():
     nsp, sop = ex.word_overlap_baseline(data, "nsp"), ex.word_overlap_baseline(data, "sop")
     assert nsp["word-overlap accuracy %"] > 80 and nsp["n"] == len(data.dataset("heldout", "nsp").examples)
     assert abs(sop["word-overlap accuracy %"] - 50) < 4 * sop["s.e. %"]
+
+
+def test_segment_starts_count_segments_that_keep_their_sentence_opening():
+    """Short pairs cut a long sentence at both ends: few segments keep its first words; long pairs keep more."""
+    short, long = ex.prepare(ex.settings("tiny", seq_len=24)), ex.prepare(ex.settings("tiny", seq_len=128))
+    cut, roomy = ex.segment_starts(short), ex.segment_starts(long)
+    assert cut["room per segment"] == 10.5 and cut["tokens per sentence"] > 2 * cut["room per segment"]
+    assert cut["segments"] == 2 * len(short.dataset("train", "sop").examples)
+    assert cut["segments that begin a sentence %"] < 15 < 50 < roomy["segments that begin a sentence %"]
+
+
+def test_sentence_order_with_room_records_a_curve_per_seed():
+    frame = ex.sentence_order_with_room("tiny", progress=False)
+    _, s = ex.roomy_pairs_settings("tiny")
+    assert set(frame["seed"]) == set(s.seeds) and frame["step"].max() == s.steps
+    assert list(frame.attrs["segments"]["tokens per pair"]) == [ex.settings("tiny").seq_len, s.seq_len]
+    for column in ("SOP acc %", "SOP majority %", "MLM acc %"):
+        assert frame[column].between(0, 100).all(), column
+    text = readings.describe_roomy_pairs(frame)
+    assert f"{s.seq_len} tokens a pair" in text and "seed 0: SOP" in text

@@ -37,7 +37,8 @@ def test_a_workload_is_steps_times_tokens_times_flops_per_token():
 
 
 @pytest.mark.parametrize("experiment, chapter, share", [
-    ("embedding_ablation", "02_factorized_embedding", None),
+    ("embedding_ablation", "02_factorized_embedding", "Table 3"),
+    ("sentence_order_with_room", "02_factorized_embedding", "pairs with room"),
     ("sharing_ablation", "03_cross_layer_sharing", "Table 4"),
     ("depth_at_equal_params", "03_cross_layer_sharing", "Table 11"),
     ("layer_smoothness", "03_cross_layer_sharing", "Figure 1"),
@@ -47,9 +48,12 @@ def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, c
     """Record what each experiment really trains (shape, steps, batch, length) and compare with the sizing."""
     trained = []
 
-    def fake_pretrain(config, data, task, s, seed=0, progress=False):
+    def fake_pretrain(config, data, task, s, seed=0, progress=False, evaluations=0):
         trained.append((config.to_dict(), s.steps, s.batch_size, s.seq_len))
-        return AlbertForPreTraining(config), SimpleNamespace(wall_time=0.0, device="cpu")
+        history = experiments.pd.DataFrame([{"step": s.steps, "eval_sentence_examples": 8.0,
+                                             "eval_sentence_accuracy": 0.5, "eval_sentence_label_1_share": 0.5,
+                                             "eval_sentence_predicted_1_share": 0.5, "eval_mlm_accuracy": 0.0}])
+        return AlbertForPreTraining(config), SimpleNamespace(wall_time=0.0, device="cpu", history=history)
 
     monkeypatch.setenv("ALBERT_LITE_WORKERS", "1")  # in this process, where the stand-ins are
     monkeypatch.setattr(experiments, "pretrain", fake_pretrain)

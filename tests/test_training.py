@@ -22,6 +22,7 @@ from albert_lite.training import (
     resolve_precision,
     train,
 )
+from albert_lite.training import precision as precision_module
 
 from .conftest import UnevenMasks
 
@@ -55,12 +56,25 @@ def test_config_refuses_bad_values():
     assert TrainingConfig(steps=400).warmup == 10  # the paper's 1 in 40
 
 
-def test_precision_choice_on_cpu():
+def test_precision_choice_on_cpu(monkeypatch):
     cpu = torch.device("cpu")
+    monkeypatch.setattr(precision_module, "cpu_has_amx", lambda: False)
     assert resolve_precision("auto", cpu) == "fp32"
+    monkeypatch.setattr(precision_module, "cpu_has_amx", lambda: True)
+    assert resolve_precision("auto", cpu) == "bf16"
     assert resolve_precision("bf16", cpu) == "bf16"
     with pytest.raises(ValueError, match="fp16"):
         resolve_precision("fp16", cpu)
+
+
+def test_amx_is_read_from_the_cpu_flags(tmp_path):
+    sapphire = tmp_path / "amx"
+    sapphire.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile amx_int8\n")
+    cascade = tmp_path / "avx512"
+    cascade.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16\nbugs\t\t: amx_bf16_made_up\n")
+    assert precision_module.cpu_has_amx(sapphire)
+    assert not precision_module.cpu_has_amx(cascade)
+    assert not precision_module.cpu_has_amx(tmp_path / "missing")
 
 
 def test_training_learns_and_records_history():

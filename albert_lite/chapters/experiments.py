@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from ..config import AlbertConfig
-from ..data import PreparedCorpus, prepare_corpus
+from ..data import PreparedCorpus, prepare_corpus, tokenize_documents
 from ..model import IGNORE_INDEX, AlbertForPreTraining, AlbertModel
 from ..params import count_parameters
 from ..runtime import get_scale, preserved_random_state
@@ -134,13 +134,19 @@ def prepare(s: ExperimentSettings) -> PreparedCorpus:
 
 
 def pretrain(config: AlbertConfig, data: PreparedCorpus, task: str | None, s: ExperimentSettings,
-             seed: int = 0, progress: bool = False) -> tuple[AlbertForPreTraining, TrainingResult]:
-    """Train one model from the same seed and data as every other model of an experiment."""
+             seed: int = 0, progress: bool = False,
+             evaluations: int = 0) -> tuple[AlbertForPreTraining, TrainingResult]:
+    """Train one model from the same seed and data as every other model of an experiment (``evaluations``
+    times on the held-out pairs along the way, recorded in the result's history)."""
     with preserved_random_state():
         torch.manual_seed(seed)
         model = AlbertForPreTraining(config)
-    run = TrainingConfig(steps=s.steps, lr=s.lr, seed=seed, log_every=max(1, s.steps // 20), optimizer=s.optimizer)
-    result = train(model, data.loader("train", task, s.batch_size, seed), run, progress=progress)
+    every = max(1, s.steps // evaluations) if evaluations else None
+    run = TrainingConfig(steps=s.steps, lr=s.lr, seed=seed, log_every=every or max(1, s.steps // 20),
+                         eval_every=every, optimizer=s.optimizer)
+    heldout = data.loader("heldout", task, s.batch_size) if evaluations else None
+    result = train(model, data.loader("train", task, s.batch_size, seed), run, eval_loader=heldout,
+                   progress=progress)
     return model, result
 
 
@@ -395,6 +401,71 @@ def depth_at_equal_params(scale: str | None = None, corpus: str | None = None, p
     """Paper Table 11: all-shared models of increasing depth; the parameter count does not move."""
     scale, s = _scale_and_settings(scale, corpus, **changes)
     return _ablation(depth_variants(s), s, scale, "Table 11", progress)
+
+
+# --------------------------------------------------------------------------- what a pair keeps of its sentences
+
+# The check of the ablations' sentence heads: the same model, pairs with room for whole sentences.
+ROOMY_PAIRS = {
+    "tiny": dict(seq_len=96, steps=25, seeds=(0,)),
+    "small": dict(seq_len=64, steps=800, seeds=(0, 1)),
+    "full": dict(seq_len=256, steps=400, seeds=(0, 1)),
+}
+
+
+def segment_starts(data: PreparedCorpus, task: str = "sop", split: str = "train") -> dict:
+    """What a pair keeps of its sentences at ``data.seq_len``: tokens per sentence, the room a segment has,
+    and the share of segments that still begin where a sentence begins (where the story corpus puts its
+    order words, "First", "Then", "Finally"). A sentence longer than its room is cut at both ends."""
+    examples = data.dataset(split, task, seed=0).examples
+    docs = data.train_docs if split == "train" else data.heldout_docs
+    tokenized = dict(zip((d.id for d in docs), tokenize_documents(docs, data.tokenizer), strict=True))
+    openings = {doc: {tuple(sentence[:2]) for sentence in sentences} for doc, sentences in tokenized.items()}
+    kept = [tuple(ex.segment_a[:2]) in openings[ex.document_id] for ex in examples]
+    kept += [tuple(ex.segment_b[:2]) in openings[ex.b_document_id or ex.document_id] for ex in examples]
+    lengths = [len(sentence) for sentences in tokenized.values() for sentence in sentences]
+    return {"tokens per pair": data.seq_len, "room per segment": (data.seq_len - 3) / 2,
+            "tokens per sentence": sum(lengths) / len(lengths), "segments": len(kept),
+            "segments that begin a sentence %": 100 * sum(kept) / len(kept)}
+
+
+def roomy_pairs_settings(scale: str | None = None) -> tuple[str, ExperimentSettings]:
+    scale = scale or get_scale()
+    return scale, settings(scale, **ROOMY_PAIRS[scale])
+
+
+def sentence_order_with_room(scale: str | None = None, progress: bool = True) -> pd.DataFrame:
+    """The ablations' all-shared model trained on pairs with room for whole sentences, held-out SOP accuracy
+    every few steps: whether its sentence head learns once the pairs keep their sentences' beginnings.
+
+    One row per seed and evaluation; ``attrs["segments"]`` compares what the two pair lengths keep.
+    """
+    scale, short = _scale_and_settings(scale, None)
+    _, s = roomy_pairs_settings(scale)
+    data = prepare(s)
+    segments = pd.DataFrame([segment_starts(prepare(short)), segment_starts(data)])
+    jobs = [Job(s.model_config(data.tokenizer.vocab_size), "sop", seed, {"sharing": "all"}) for seed in s.seeds]
+    started = time.perf_counter()
+    results = run_jobs(_sop_curve_rows, jobs, {"data": data, "s": s}, progress, "Roomy pairs")
+    frame = pd.DataFrame([row for result in results for row in result["rows"]])
+    frame.attrs["run"] = _run_line(scale, s, results[0]["device"], time.perf_counter() - started, len(jobs))
+    frame.attrs["segments"] = segments
+    return frame
+
+
+def _sop_curve_rows(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
+    _, result = pretrain(job.config, data, job.task, s, seed=job.seed, evaluations=8)
+    history = result.history.dropna(subset=["eval_sentence_accuracy"])
+    rows = []
+    for _, point in history.iterrows():
+        scores = {"sentence_examples": point["eval_sentence_examples"],
+                  "sentence_accuracy": point["eval_sentence_accuracy"],
+                  "sentence_label_1_share": point["eval_sentence_label_1_share"],
+                  "sentence_predicted_1_share": point["eval_sentence_predicted_1_share"]}
+        rows.append({**job.labels, "seed": job.seed, "step": int(point["step"]),
+                     "SOP acc %": 100 * point["eval_sentence_accuracy"], **sentence_head_diagnostics(scores),
+                     "MLM acc %": 100 * point["eval_mlm_accuracy"]})
+    return {"rows": rows, "device": result.device}
 
 
 # --------------------------------------------------------------------------- Figure 1

@@ -93,7 +93,9 @@ def chapter_workloads(chapter: str, scale: str | None = None) -> list[Workload]:
     scale = scale or get_scale()
     s = experiments.settings(scale)
     if chapter == "02_factorized_embedding":
-        return _ablation_workloads("Table 3", experiments.embedding_variants(s), s)
+        _, roomy = experiments.roomy_pairs_settings(scale)
+        return (_ablation_workloads("Table 3", experiments.embedding_variants(s), s)
+                + _ablation_workloads("pairs with room", [(dict(sharing="all"), {})], roomy))
     if chapter == "03_cross_layer_sharing":
         smooth = experiments.smoothness_settings(s, scale)
         figure1 = [(dict(sharing=sharing), {}) for _, sharing in experiments.FIGURE_1_MODELS]
@@ -143,7 +145,7 @@ def measure_flop_rate(workload: Workload, device: torch.device | str | None = No
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     batch = synthetic_batch(workload.config, workload.batch_size, workload.seq_len, device=device)
     batch.pop("attention_mask")  # no padding: the faster path, as in training
-    precision = resolve_precision("auto", device)  # what training picks: bf16 or fp16 on a GPU, fp32 on a CPU
+    precision = resolve_precision("auto", device)  # what training picks: bf16/fp16 on a GPU, bf16 on an AMX CPU
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
     def step() -> None:

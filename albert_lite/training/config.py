@@ -23,8 +23,8 @@ class TrainingConfig:
     """How to train; the batch size is the DataLoader's (see :func:`make_loader`).
 
     ``warmup_steps=None`` uses the paper's proportion (1 step in 40). ``precision="auto"``
-    picks bf16 autocast on GPUs that support it, fp16 with a gradient scaler on older GPUs,
-    and float32 on Apple's MPS and on CPUs. ``eval_every=None`` evaluates only at the end
+    picks bf16 autocast on GPUs that support it and on CPUs with AMX, fp16 with a gradient
+    scaler on older GPUs, and float32 on Apple's MPS and on other CPUs. ``eval_every=None`` evaluates only at the end
     (when an eval loader is given). ``checkpoint_every=None`` with an ``out_dir`` writes one
     checkpoint at the end; ``keep_last`` checkpoints are kept (None keeps all).
     """
