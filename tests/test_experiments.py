@@ -12,7 +12,8 @@ from albert_lite.chapters import readings
 
 def check_run_line(frame: pd.DataFrame, models: int):
     run = frame.attrs["run"]
-    assert "scale tiny" in run and "device cpu" in run and f"{models} models (" in run and "wall time" in run
+    assert "scale tiny" in run and f"{models} models (" in run and "wall time" in run
+    assert "device cpu, fp32" in run or "device cpu, bf16" in run  # where, and in which precision
 
 
 def test_sop_vs_nsp_measures_every_task_with_the_head_and_a_probe():
@@ -127,8 +128,19 @@ def test_sentence_order_with_room_records_a_curve_per_seed():
     frame = ex.sentence_order_with_room("tiny", progress=False)
     _, s = ex.roomy_pairs_settings("tiny")
     assert set(frame["seed"]) == set(s.seeds) and frame["step"].max() == s.steps
-    assert list(frame.attrs["segments"]["tokens per pair"]) == [ex.settings("tiny").seq_len, s.seq_len]
+    assert list(frame.attrs["pairs"]["tokens per pair"]) == [ex.settings("tiny").seq_len, s.seq_len]
+    assert frame.attrs["pairs"]["bag-of-words %"].between(0, 100).all()
     for column in ("SOP acc %", "SOP majority %", "MLM acc %"):
         assert frame[column].between(0, 100).all(), column
     text = readings.describe_roomy_pairs(frame)
     assert f"{s.seq_len} tokens a pair" in text and "seed 0: SOP" in text
+    check_run_line(frame, len(s.seeds))
+
+
+def test_a_bag_of_words_reads_order_words_only_when_it_knows_which_segment_holds_them():
+    """On the topic corpus each sentence opens with its ordinal: which ordinal sits in A tells the order."""
+    _, s = ex.sop_vs_nsp_settings("tiny")
+    data = ex.prepare(s)
+    sop = ex.bag_of_words_baseline(data, "sop")
+    assert sop["n"] == len(data.dataset("heldout", "sop").examples) and sop["training pairs"] > 0
+    assert sop["bag-of-words accuracy %"] - sop["majority class %"] > 3 * sop["s.e. %"]

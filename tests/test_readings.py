@@ -108,30 +108,48 @@ def test_models_on_the_unigram_plateau_are_named():
     frame = pd.DataFrame({"E": [8, 32, 64], "seed": [0, 0, 0], "MLM acc %": [21.78, 25.5, 26.8],
                           "MLM unigram %": [21.78] * 3, "MLM n": [4000] * 3})
     text = readings.describe_masked_lm(frame, ["E"])
-    assert "2 of 3 trained models beat the unigram baseline" in text and "1 sit on it (E 8)" in text
-    assert "sit on it" not in readings.describe_masked_lm(frame.iloc[1:], ["E"])
+    assert "2 of 3 trained models beat the unigram baseline" in text and "1 score exactly the baseline (E 8)" in text
+    assert "exactly" not in readings.describe_masked_lm(frame.iloc[1:], ["E"])
+    close = frame.assign(**{"MLM acc %": [21.78, 23.0, 26.8]})
+    text = readings.describe_masked_lm(close, ["E"])
+    assert "1 of 3 trained models beat" in text and "1 are above it by less than three standard errors (E 32)" in text
 
 
-def _roomy_curves(final_accuracies: list[float]) -> pd.DataFrame:
+def _pairs(tokens: int, starts: float, words: float) -> dict:
+    return {"tokens per pair": tokens, "room per segment": (tokens - 3) / 2, "tokens per sentence": 22.4,
+            "segments": 5000, "segments that begin a sentence %": starts, "bag-of-words %": words,
+            "bag-of-words s.e. %": 2.0, "majority class %": 51.9, "held-out pairs": 400}
+
+
+def _roomy_curves(final_accuracies: list[float], short_words: float = 68.8) -> pd.DataFrame:
     rows = []
     for seed, final in enumerate(final_accuracies):
         for step, accuracy in ((100, 51.0), (200, final)):
             rows.append({"seed": seed, "step": step, "SOP acc %": accuracy, "SOP majority %": 51.9,
                          "SOP s.e. %": 2.8, "SOP n": 320})
     frame = pd.DataFrame(rows)
-    frame.attrs["segments"] = pd.DataFrame([
-        {"tokens per pair": 32, "room per segment": 14.5, "tokens per sentence": 22.4, "segments": 7680,
-         "segments that begin a sentence %": 4.0},
-        {"tokens per pair": 64, "room per segment": 30.5, "tokens per sentence": 22.4, "segments": 5068,
-         "segments that begin a sentence %": 60.2}])
+    frame.attrs["pairs"] = pd.DataFrame([_pairs(32, 4.0, short_words), _pairs(64, 60.2, 89.1)])
     return frame
 
 
 def test_the_roomy_pairs_reading_follows_each_seed():
     every = readings.describe_roomy_pairs(_roomy_curves([81.0, 77.0]))
     assert "learns the order in every seed" in every and "beyond it from step 200" in every
-    assert "4.0% of 7680 training segments" in every and "60.2% of 5068" in every
+    assert "4.0% of 5000 training segments" in every and "60.2% of 5000" in every
+    assert "keep fewer of the words" in every and "68.8% against 89.1%" in every
+    lost = readings.describe_roomy_pairs(_roomy_curves([81.0, 77.0], short_words=53.0))
+    assert "have lost the words" in lost and "keep fewer" not in lost
     some = readings.describe_roomy_pairs(_roomy_curves([81.0, 52.0]))
     assert "in 1 of 2 seeds" in some and "seed 1: SOP 52.0%" in some and "not beyond it" in some
     none = readings.describe_roomy_pairs(_roomy_curves([53.0, 52.0]))
     assert "has not learned the order" in none
+
+
+def test_the_sentence_evidence_reading_tells_budget_from_meaning():
+    words = _pairs(64, 32.3, 68.0)
+    assert "within this budget the sentence task has not started" in readings.describe_sentence_evidence(
+        words, 50.5, 51.0)
+    no_words = _pairs(64, 32.3, 53.4)
+    text = readings.describe_sentence_evidence(no_words, 50.5, 51.0)
+    assert "a matter of meaning" in text and "not beyond the majority class" in text
+    assert "has learned the task" in readings.describe_sentence_evidence(words, 75.0, 80.0)

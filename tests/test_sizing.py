@@ -53,7 +53,8 @@ def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, c
         history = experiments.pd.DataFrame([{"step": s.steps, "eval_sentence_examples": 8.0,
                                              "eval_sentence_accuracy": 0.5, "eval_sentence_label_1_share": 0.5,
                                              "eval_sentence_predicted_1_share": 0.5, "eval_mlm_accuracy": 0.0}])
-        return AlbertForPreTraining(config), SimpleNamespace(wall_time=0.0, device="cpu", history=history)
+        result = SimpleNamespace(wall_time=0.0, device="cpu", precision="fp32", history=history)
+        return AlbertForPreTraining(config), result
 
     monkeypatch.setenv("ALBERT_LITE_WORKERS", "1")  # in this process, where the stand-ins are
     monkeypatch.setattr(experiments, "pretrain", fake_pretrain)

@@ -150,6 +150,11 @@ def pretrain(config: AlbertConfig, data: PreparedCorpus, task: str | None, s: Ex
     return model, result
 
 
+def trained_on(result: TrainingResult) -> str:
+    """Where and in which precision a model trained ("cpu, fp32"; bf16 on a CPU with AMX), for the run lines."""
+    return f"{result.device}, {result.precision}"
+
+
 def heldout_scores(model: AlbertForPreTraining, data: PreparedCorpus, task: str, batch_size: int) -> dict:
     """MLM accuracy on held-out documents and the sentence head's accuracy on ``task`` pairs."""
     return evaluate(model, data.loader("heldout", task, batch_size))
@@ -296,6 +301,31 @@ def word_overlap_baseline(data: PreparedCorpus, task: str, seed: int = 0) -> dic
             "majority class %": 100 * majority, "n": len(test_y), "threshold": float(threshold)}
 
 
+def bag_of_words_baseline(data: PreparedCorpus, task: str, seed: int = 0, max_train: int = 4000) -> dict:
+    """A trivial baseline that can read order words: logistic regression on the bag of A's pieces next to the bag
+    of B's pieces (which pieces sit in which segment, not where in it), fitted on training pairs, measured on
+    held-out pairs. Where it beats the majority class, the words of a pair tell the answer; where a model's head
+    stays at chance beside it, the head has not learned what the words show."""
+
+    def bags(split: str, limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+        examples = data.dataset(split, task, seed).examples[:limit]
+        vocab = data.tokenizer.vocab_size
+        features = torch.zeros(len(examples), 2 * vocab)
+        for row, example in enumerate(examples):
+            features[row, example.segment_a] = 1.0
+            features[row, [vocab + i for i in example.segment_b]] = 1.0
+        return features, torch.tensor([e.sentence_label for e in examples])
+
+    train_x, train_y = bags("train", max_train)
+    test_x, test_y = bags("heldout", None)
+    accuracy = probe_accuracy(train_x, train_y, test_x, test_y)
+    train_accuracy = probe_accuracy(train_x, train_y, train_x, train_y)
+    majority = max(test_y.float().mean().item(), 1 - test_y.float().mean().item())
+    return {"task": task.upper(), "bag-of-words accuracy %": 100 * accuracy,
+            "s.e. %": standard_error(100 * accuracy, len(test_y)), "majority class %": 100 * majority,
+            "n": len(test_y), "on its training pairs %": 100 * train_accuracy, "training pairs": len(train_y)}
+
+
 def sop_vs_nsp(scale: str | None = None, corpus: str | None = None, progress: bool = True,
                **changes) -> pd.DataFrame:
     """Paper Table 5: MLM only, MLM + NSP and MLM + SOP with the same budget, on held-out documents.
@@ -317,7 +347,7 @@ def _table_5_row(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
     return {**job.labels, "seed": job.seed,
             "MLM acc %": 100 * heldout_scores(model, data, "sop", s.batch_size)["mlm_accuracy"],
             **_sentence_cells(model, data, "nsp", s), **_sentence_cells(model, data, "sop", s),
-            "train time s": result.wall_time, "device": result.device}
+            "train time s": result.wall_time, "device": trained_on(result)}
 
 
 # --------------------------------------------------------------------------- Tables 3, 4, 11
@@ -342,7 +372,7 @@ def _ablation_row(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict
             "MLM acc %": 100 * scores["mlm_accuracy"], "MLM n": int(scores["mlm_tokens"]),
             "SOP acc %": 100 * scores["sentence_accuracy"], **sentence_head_diagnostics(scores),
             "SOP acc on training pairs %": 100 * train_scores["sentence_accuracy"],
-            "MLM loss": scores["mlm_loss"], "train time s": result.wall_time, "device": result.device}
+            "MLM loss": scores["mlm_loss"], "train time s": result.wall_time, "device": trained_on(result)}
 
 
 def sharing_variants(s: ExperimentSettings) -> list[tuple[dict, dict]]:
@@ -429,6 +459,14 @@ def segment_starts(data: PreparedCorpus, task: str = "sop", split: str = "train"
             "segments that begin a sentence %": 100 * sum(kept) / len(kept)}
 
 
+def pair_evidence(data: PreparedCorpus, task: str) -> dict:
+    """What the pairs of ``data`` hold for a sentence task: :func:`segment_starts` and the bag-of-words baseline."""
+    bow = bag_of_words_baseline(data, task)
+    return {**segment_starts(data, task), "bag-of-words %": bow["bag-of-words accuracy %"],
+            "bag-of-words s.e. %": bow["s.e. %"], "majority class %": bow["majority class %"],
+            "held-out pairs": bow["n"]}
+
+
 def roomy_pairs_settings(scale: str | None = None) -> tuple[str, ExperimentSettings]:
     scale = scale or get_scale()
     return scale, settings(scale, **ROOMY_PAIRS[scale])
@@ -438,18 +476,18 @@ def sentence_order_with_room(scale: str | None = None, progress: bool = True) ->
     """The ablations' all-shared model trained on pairs with room for whole sentences, held-out SOP accuracy
     every few steps: whether its sentence head learns once the pairs keep their sentences' beginnings.
 
-    One row per seed and evaluation; ``attrs["segments"]`` compares what the two pair lengths keep.
+    One row per seed and evaluation; ``attrs["pairs"]`` compares what the two pair lengths hold (:func:`pair_evidence`).
     """
     scale, short = _scale_and_settings(scale, None)
     _, s = roomy_pairs_settings(scale)
     data = prepare(s)
-    segments = pd.DataFrame([segment_starts(prepare(short)), segment_starts(data)])
+    pairs = pd.DataFrame([pair_evidence(prepare(short), "sop"), pair_evidence(data, "sop")])
     jobs = [Job(s.model_config(data.tokenizer.vocab_size), "sop", seed, {"sharing": "all"}) for seed in s.seeds]
     started = time.perf_counter()
     results = run_jobs(_sop_curve_rows, jobs, {"data": data, "s": s}, progress, "Roomy pairs")
     frame = pd.DataFrame([row for result in results for row in result["rows"]])
     frame.attrs["run"] = _run_line(scale, s, results[0]["device"], time.perf_counter() - started, len(jobs))
-    frame.attrs["segments"] = segments
+    frame.attrs["pairs"] = pairs
     return frame
 
 
@@ -465,7 +503,7 @@ def _sop_curve_rows(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> di
         rows.append({**job.labels, "seed": job.seed, "step": int(point["step"]),
                      "SOP acc %": 100 * point["eval_sentence_accuracy"], **sentence_head_diagnostics(scores),
                      "MLM acc %": 100 * point["eval_mlm_accuracy"]})
-    return {"rows": rows, "device": result.device}
+    return {"rows": rows, "device": trained_on(result)}
 
 
 # --------------------------------------------------------------------------- Figure 1
@@ -508,7 +546,7 @@ def _smoothness_batch(data: PreparedCorpus, s: ExperimentSettings) -> dict:
 def _smoothness_rows(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
     if job.labels["weights"] == "trained":
         model, result = pretrain(job.config, data, job.task, s, seed=job.seed)
-        device = result.device
+        device = trained_on(result)
     else:  # the same network at its initialisation: what the architecture does before any training
         with preserved_random_state():
             torch.manual_seed(job.seed)

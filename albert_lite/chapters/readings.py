@@ -62,14 +62,46 @@ def describe_sentence_heads(frame: pd.DataFrame) -> str:
     return line + "."
 
 
+def words_show_the_answer(pairs: dict) -> bool:
+    """Whether the bag-of-words baseline beats the majority class by more than three standard errors."""
+    return pairs["bag-of-words %"] - pairs["majority class %"] > 3 * pairs["bag-of-words s.e. %"]
+
+
+def describe_pairs(pairs: dict) -> str:
+    """One line on what pairs of a given length hold (:func:`experiments.pair_evidence`): room against sentence
+    length, segments that keep their sentence's opening, and what a bag of words reads from them."""
+    reads = "beyond" if words_show_the_answer(pairs) else "not beyond"
+    return (f"{pairs['tokens per pair']} tokens a pair: room for {pairs['room per segment']:.1f} tokens a segment "
+            f"against {pairs['tokens per sentence']:.1f} a sentence; {pairs['segments that begin a sentence %']:.1f}% "
+            f"of {pairs['segments']} training segments begin where their sentence begins; a bag of words (which "
+            f"pieces sit in A, which in B) scores {pairs['bag-of-words %']:.1f}% ± {pairs['bag-of-words s.e. %']:.1f} "
+            f"on {pairs['held-out pairs']} held-out pairs, {reads} the majority class "
+            f"({pairs['majority class %']:.1f}%) by three standard errors")
+
+
+def describe_sentence_evidence(pairs: dict, head_accuracy: float, head_train_accuracy: float) -> str:
+    """The decisive checks of a sentence head at chance, read from their numbers: what the pairs hold, what a
+    bag of words reads from them, and whether the head fit even its own training pairs."""
+    lines = [describe_pairs(pairs),
+             f"the model's head: {head_accuracy:.1f}% on the held-out pairs, {head_train_accuracy:.1f}% on pairs it "
+             "was trained on"]
+    if head_accuracy - pairs["majority class %"] > 3 * pairs["bag-of-words s.e. %"]:
+        lines.append("The head has learned the task beyond the majority class.")
+    elif words_show_the_answer(pairs):
+        lines.append("The words of a pair show part of the answer and the head has not learned even that, on its "
+                     "own training pairs either: within this budget the sentence task has not started.")
+    else:
+        lines.append("Even a classifier of the words finds no answer in them beyond the majority class: on this "
+                     "text the answer is a matter of meaning, not of which words sit where, and a head at chance "
+                     "after this little training is what to expect.")
+    return "\n".join(lines)
+
+
 def describe_roomy_pairs(curves: pd.DataFrame) -> str:
     """The check of the ablations' sentence heads, read from its numbers: what the short and the long pairs keep
     of their sentences, and whether the same model's head learns the order once its pairs keep their openings."""
-    short, long = curves.attrs["segments"].to_dict("records")
-    lines = [f"{length['tokens per pair']} tokens a pair: room for {length['room per segment']:.1f} tokens a segment "
-             f"against {length['tokens per sentence']:.1f} a sentence; "
-             f"{length['segments that begin a sentence %']:.1f}% of {length['segments']} training segments begin "
-             "where their sentence begins" for length in (short, long)]
+    short, long = curves.attrs["pairs"].to_dict("records")
+    lines = [describe_pairs(short), describe_pairs(long)]
     learned_seeds = 0
     for seed, rows in curves.groupby("seed"):
         beyond = rows[rows["SOP acc %"] - rows["SOP majority %"] > 3 * rows["SOP s.e. %"]]
@@ -81,17 +113,20 @@ def describe_roomy_pairs(curves: pd.DataFrame) -> str:
                      f"held-out pairs after {int(last['step'])} steps (majority class {last['SOP majority %']:.1f}%"
                      f"{when})")
     seeds = curves["seed"].nunique()
-    if learned_seeds == seeds:
-        verdict = (f"With {long['tokens per pair']}-token pairs the same model learns the order in every seed: the "
-                   "head, the loss and the labels work. The short pairs have lost the words that give the order "
-                   "away, which is why the tables' heads learn nothing.")
-    elif learned_seeds:
-        verdict = (f"With {long['tokens per pair']}-token pairs the same model learns the order in {learned_seeds} of "
-                   f"{seeds} seeds: the head, the loss and the labels work, and when the learning starts depends on "
-                   "the seed. The short pairs have lost the words that give the order away.")
-    else:
+    if not learned_seeds:
         verdict = (f"Even with {long['tokens per pair']}-token pairs the head has not learned the order within "
                    f"{int(curves['step'].max())} steps: the length of the pairs does not explain the tables' heads.")
+        return "\n".join([*lines, verdict])
+    every = ("in every seed" if learned_seeds == seeds
+             else f"in {learned_seeds} of {seeds} seeds (when it starts depends on the seed)")
+    if words_show_the_answer(short):
+        short_words = (f"keep fewer of the words that give the order away (a bag of words: "
+                       f"{short['bag-of-words %']:.1f}% against {long['bag-of-words %']:.1f}%), and within the "
+                       "tables' budget their heads learn nothing from what is left")
+    else:
+        short_words = "have lost the words that give the order away (a bag of words reads no order from them)"
+    verdict = (f"With {long['tokens per pair']}-token pairs the same model learns the order {every}: the head, the "
+               f"loss and the labels work. The {short['tokens per pair']}-token pairs {short_words}.")
     return "\n".join(lines + [verdict])
 
 
@@ -102,15 +137,22 @@ def describe_masked_lm(frame: pd.DataFrame, labels: Sequence[str]) -> str:
     unigram, n = frame["MLM unigram %"].iloc[0], int(frame["MLM n"].iloc[0])
     se = frame["MLM acc %"].map(lambda a: standard_error(a, n))
     above = frame["MLM acc %"] - unigram > 3 * se
-    on_plateau = (frame["MLM acc %"] - unigram).abs() <= 3 * se
+    exact = (frame["MLM acc %"] - unigram).abs() < 100 / (2 * n)  # the same count of correct tokens
+    near = ((frame["MLM acc %"] - unigram).abs() <= 3 * se) & ~exact
     line = (f"Masked LM on {n} held-out tokens: {int(above.sum())} of {len(frame)} trained models beat the unigram "
             f"baseline (always the most frequent piece, {unigram:.1f}%) by more than three standard errors")
-    if on_plateau.any():
-        names = list(dict.fromkeys(", ".join(f"{k} {v}" for k, v in row.items())
-                                   for row in frame.loc[on_plateau, list(labels)].to_dict("records")))
-        line += (f"; {int(on_plateau.sum())} sit on it ({'; '.join(names)}): within the budget they have learned "
-                 "which piece is most frequent and not yet to use the context, so their equal accuracies are the "
+
+    def named(rows: pd.Series) -> str:
+        records = frame.loc[rows, list(labels)].to_dict("records")
+        return "; ".join(dict.fromkeys(", ".join(f"{k} {v}" for k, v in row.items()) for row in records))
+
+    if exact.any():
+        line += (f"; {int(exact.sum())} score exactly the baseline ({named(exact)}): they answer the most frequent "
+                 "piece at every mask, having not yet learned to use the context, so their equal accuracies are the "
                  "baseline's, not a measurement of the model")
+    if near.any():
+        line += (f"; {int(near.sum())} are above it by less than three standard errors ({named(near)}): at this n "
+                 "the test cannot tell them from the baseline")
     return line + "."
 
 
