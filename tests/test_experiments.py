@@ -66,6 +66,7 @@ def test_layer_smoothness_per_layer_measures():
     assert frame["angle (degrees)"].between(0, 180).all()
     assert frame["cosine similarity"].between(-1, 1).all()
     assert all(math.isfinite(a) for a in frame["angle (degrees)"])
+    check_run_line(frame, 2 * len(s.seeds))  # the trained models; the random-weight ones are not trained
 
 
 def test_probe_learns_a_separable_problem():

@@ -74,32 +74,29 @@ def test_stuck_heads_are_named_with_the_training_pair_diagnosis():
     assert "score at most 50.2%" in text  # the head that learned is not one of those that did not
 
 
-def test_smoothness_reading_compares_shared_with_not_shared():
+def smoothness_frame(wobble) -> pd.DataFrame:
+    """Layers whose L2 distance and angle swing by ``wobble(model, seed)`` around a constant, for both weights."""
     rows = []
     for weights in ("trained", "random"):
-        for model, wobble in (("not shared", 2.0), ("all shared", 0.5)):
+        for model in ("not shared", "all shared"):
             for seed in range(3):
                 for layer in range(1, 5):
+                    swing = wobble(model, seed) * (-1) ** layer
                     rows.append({"model": model, "weights": weights, "seed": seed, "layer": layer,
-                                 "L2 distance": 5 + wobble * (-1) ** layer + 0.01 * seed,
-                                 "angle (degrees)": 30 + wobble * (-1) ** layer})
-    summary = readings.smoothness_summary(pd.DataFrame(rows))
-    text = readings.describe_smoothness(summary)
+                                 "L2 distance": 5 + swing + 0.01 * seed, "angle (degrees)": 30 + swing})
+    return pd.DataFrame(rows)
+
+
+def test_smoothness_reading_compares_shared_with_not_shared():
+    frame = smoothness_frame(lambda model, seed: 2.0 if model == "not shared" else 0.5)
+    text = readings.describe_smoothness(readings.smoothness_summary(frame))
     assert "trained weights, L2 variation" in text and "the shared model is smoother" in text
     assert "do not fade to zero" in text
 
 
 def test_smoothness_reading_claims_nothing_within_the_noise():
-    rows = []
-    for weights in ("trained", "random"):
-        for model, shift in (("not shared", 0.0), ("all shared", 0.01)):
-            for seed in range(3):
-                for layer in range(1, 5):
-                    wobble = 1.0 + 0.5 * seed
-                    rows.append({"model": model, "weights": weights, "seed": seed, "layer": layer,
-                                 "L2 distance": 5 + (wobble + shift) * (-1) ** layer,
-                                 "angle (degrees)": 30 + (wobble + shift) * (-1) ** layer})
-    text = readings.describe_smoothness(readings.smoothness_summary(pd.DataFrame(rows)))
+    frame = smoothness_frame(lambda model, seed: 1.0 + 0.5 * seed + (0.01 if model == "all shared" else 0.0))
+    text = readings.describe_smoothness(readings.smoothness_summary(frame))
     assert "smoother" not in text and "less smooth" not in text
     assert text.count("no difference the seeds can tell apart") == 4
 

@@ -216,13 +216,18 @@ def _run_line(scale: str, s: ExperimentSettings, device: str, wall: float, model
 
 
 def _run(row: Callable[..., dict], jobs: list[Job], data: PreparedCorpus, s: ExperimentSettings, scale: str,
-         desc: str, progress: bool) -> pd.DataFrame:
-    """Train and measure every job (side by side on a CPU's cores), one row each, with the run line."""
+         desc: str, progress: bool, models: int | None = None) -> pd.DataFrame:
+    """Train and measure every job (side by side on a CPU's cores), with the run line.
+
+    ``row(job, data, s)`` gives one row, or several under ``"rows"``; either way with the ``"device"`` it
+    trained on. ``models`` is the number of trained models the run line states (default: one per job).
+    """
     started = time.perf_counter()
-    rows = run_jobs(row, jobs, {"data": data, "s": s}, progress, desc)
-    frame = pd.DataFrame(rows)
-    device = frame.pop("device").iloc[0] if "device" in frame else "cpu"
-    frame.attrs["run"] = _run_line(scale, s, device, time.perf_counter() - started, len(rows))
+    results = run_jobs(row, jobs, {"data": data, "s": s}, progress, desc)
+    device = results[0].get("device", "cpu")
+    frame = pd.DataFrame([r for result in results for r in result.get("rows", [result])])
+    frame = frame.drop(columns="device", errors="ignore")
+    frame.attrs["run"] = _run_line(scale, s, device, time.perf_counter() - started, models or len(jobs))
     return frame
 
 
@@ -483,10 +488,7 @@ def sentence_order_with_room(scale: str | None = None, progress: bool = True) ->
     data = prepare(s)
     pairs = pd.DataFrame([pair_evidence(prepare(short), "sop"), pair_evidence(data, "sop")])
     jobs = [Job(s.model_config(data.tokenizer.vocab_size), "sop", seed, {"sharing": "all"}) for seed in s.seeds]
-    started = time.perf_counter()
-    results = run_jobs(_sop_curve_rows, jobs, {"data": data, "s": s}, progress, "Roomy pairs")
-    frame = pd.DataFrame([row for result in results for row in result["rows"]])
-    frame.attrs["run"] = _run_line(scale, s, results[0]["device"], time.perf_counter() - started, len(jobs))
+    frame = _run(_sop_curve_rows, jobs, data, s, scale, "Roomy pairs", progress)
     frame.attrs["pairs"] = pairs
     return frame
 
@@ -496,13 +498,10 @@ def _sop_curve_rows(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> di
     history = result.history.dropna(subset=["eval_sentence_accuracy"])
     rows = []
     for _, point in history.iterrows():
-        scores = {"sentence_examples": point["eval_sentence_examples"],
-                  "sentence_accuracy": point["eval_sentence_accuracy"],
-                  "sentence_label_1_share": point["eval_sentence_label_1_share"],
-                  "sentence_predicted_1_share": point["eval_sentence_predicted_1_share"]}
+        scores = {name.removeprefix("eval_"): value for name, value in point.items()}  # evaluate()'s names
         rows.append({**job.labels, "seed": job.seed, "step": int(point["step"]),
-                     "SOP acc %": 100 * point["eval_sentence_accuracy"], **sentence_head_diagnostics(scores),
-                     "MLM acc %": 100 * point["eval_mlm_accuracy"]})
+                     "SOP acc %": 100 * scores["sentence_accuracy"], **sentence_head_diagnostics(scores),
+                     "MLM acc %": 100 * scores["mlm_accuracy"]})
     return {"rows": rows, "device": trained_on(result)}
 
 
@@ -565,10 +564,6 @@ def layer_smoothness(scale: str | None = None, corpus: str | None = None, progre
     jobs = [Job(s.model_config(data.tokenizer.vocab_size, sharing=sharing), "sop", seed,
                 {"model": name, "weights": weights})
             for weights in ("trained", "random") for name, sharing in FIGURE_1_MODELS for seed in s.seeds]
-    started = time.perf_counter()
-    results = run_jobs(_smoothness_rows, jobs, {"data": data, "s": s}, progress, "Figure 1")
-    frame = pd.DataFrame([row for result in results for row in result["rows"]])
-    frame = frame[["model", "weights", "seed", "layer", "L2 distance", "cosine similarity", "angle (degrees)"]]
     trained = sum(job.labels["weights"] == "trained" for job in jobs)
-    frame.attrs["run"] = _run_line(scale, s, results[0]["device"], time.perf_counter() - started, trained)
-    return frame
+    frame = _run(_smoothness_rows, jobs, data, s, scale, "Figure 1", progress, models=trained)
+    return frame[["model", "weights", "seed", "layer", "L2 distance", "cosine similarity", "angle (degrees)"]]
