@@ -7,6 +7,7 @@ and ``pretrain`` (the command line).
 """
 
 from .config import PRESETS, SHARING_MODES, AlbertConfig, sharing_plan
+from .data.loaders import make_loader
 from .model import (
     MODEL_CLASSES,
     AlbertForPreTraining,
@@ -18,7 +19,7 @@ from .model import (
     num_parameters,
 )
 from .params import count_parameters
-from .runtime import by_scale, describe_runtime, get_scale, pick_device, seed_everything
+from .runtime import pick_device, seed_everything
 from .training import (
     Lamb,
     TrainingConfig,
@@ -27,7 +28,6 @@ from .training import (
     evaluate,
     linear_warmup_decay,
     load_pretrained,
-    make_loader,
     train,
 )
 
@@ -48,11 +48,8 @@ __all__ = [
     "TrainingConfig",
     "TrainingResult",
     "build_optimizer",
-    "by_scale",
     "count_parameters",
-    "describe_runtime",
     "evaluate",
-    "get_scale",
     "linear_warmup_decay",
     "load_pretrained",
     "make_loader",

@@ -17,8 +17,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .config import AlbertConfig, sharing_plan
-
-IGNORE_INDEX = -100
+from .special_tokens import IGNORE_INDEX
 
 
 def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -278,32 +277,6 @@ class PreTrainingOutput:
     def sentence_loss(self) -> torch.Tensor | None:
         return self.loss_terms.get("sentence")
 
-    def statistics(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """What this batch adds to the running sums behind the logged losses and accuracies."""
-        stats = _common_statistics(self.loss, batch)
-        zero = torch.zeros_like(stats["loss"])
-        mlm_labels = batch.get("mlm_labels")
-        if self.mlm_loss is not None and mlm_labels is not None:
-            targets = mlm_labels[mlm_labels != IGNORE_INDEX]
-            count = torch.tensor(float(targets.numel()), device=zero.device)
-            stats.update(mlm_loss=self.mlm_loss.detach().float() * count, mlm_tokens=count,
-                         mlm_correct=(self.mlm_logits.argmax(-1) == targets).sum().float())
-        else:
-            stats.update(mlm_loss=zero, mlm_tokens=zero, mlm_correct=zero)
-        labels = batch.get("sentence_labels")
-        if self.sentence_loss is not None and labels is not None:
-            count = torch.tensor(float(labels.numel()), device=zero.device)
-            predicted = self.sentence_logits.argmax(-1)
-            # A head stuck on one class scores the share of that label: the last two make it visible.
-            stats.update(sentence_loss=self.sentence_loss.detach().float() * count, sentence_examples=count,
-                         sentence_correct=(predicted == labels).sum().float(),
-                         sentence_label_1=(labels == 1).sum().float(),
-                         sentence_predicted_1=(predicted == 1).sum().float())
-        else:
-            stats.update(sentence_loss=zero, sentence_examples=zero, sentence_correct=zero, sentence_label_1=zero,
-                         sentence_predicted_1=zero)
-        return stats
-
 
 @dataclass
 class ClassifierOutput:
@@ -315,22 +288,6 @@ class ClassifierOutput:
     @property
     def loss(self) -> torch.Tensor | None:
         return self.loss_terms.get("classification")
-
-    def statistics(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """What this batch adds to the running sums behind the logged loss and accuracy."""
-        stats = _common_statistics(self.loss, batch)
-        labels = batch["labels"]
-        count = torch.tensor(float(labels.numel()), device=labels.device)
-        stats.update(examples=count, classification_loss=self.loss.detach().float() * count,
-                     correct=(self.logits.argmax(-1) == labels).sum().float())
-        return stats
-
-
-def _common_statistics(loss: torch.Tensor | None, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    if loss is None:
-        raise ValueError(f"the model returned no loss: the batch must carry labels (it has {sorted(batch)})")
-    one = torch.ones((), device=loss.device)
-    return {"batches": one, "sequences": one * batch["input_ids"].shape[0], "loss": loss.detach().float()}
 
 
 class AlbertForPreTraining(nn.Module):
@@ -379,16 +336,6 @@ class AlbertForPreTraining(nn.Module):
             losses["sentence"] = F.cross_entropy(sentence_logits.float(), sentence_labels)
         return PreTrainingOutput(mlm_logits, sentence_logits, losses, out.hidden_states)
 
-    @staticmethod
-    def label_counts(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """How many predictions each loss term of this batch averages over (masked tokens, pairs)."""
-        counts = {}
-        if "mlm_labels" in batch:
-            counts["mlm"] = (batch["mlm_labels"] != IGNORE_INDEX).sum().float()
-        if "sentence_labels" in batch:
-            counts["sentence"] = torch.tensor(float(batch["sentence_labels"].numel()))
-        return counts
-
 
 def read_positions(selected: torch.Tensor) -> torch.Tensor:
     """(B, S) True where a head reads -> (B, Q) positions: 0 ([CLS]), then the selected ones in
@@ -430,10 +377,6 @@ class AlbertForSequenceClassification(nn.Module):
         losses = {"classification": F.cross_entropy(logits.float(), labels)} if labels is not None else {}
         return ClassifierOutput(logits, losses)
 
-    @staticmethod
-    def label_counts(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """How many predictions the loss of this batch averages over."""
-        return {"classification": torch.tensor(float(batch["labels"].numel()))} if "labels" in batch else {}
 
     def init_arguments(self) -> dict[str, int | float]:
         """What a checkpoint must store, beyond the config, to build this model again."""

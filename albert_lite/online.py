@@ -62,3 +62,18 @@ def require(package: str, purpose: str) -> ModuleType:
         return importlib.import_module(package)
     except ImportError:
         raise ImportError(f"{purpose} needs the `{package}` package: pip install {package}") from None
+
+
+def require_online(package: str, purpose: str, offline_hint: str = "", timeout: float = 2.0) -> ModuleType:
+    """The library an online loader needs, once the Hub has answered within ``timeout`` seconds.
+
+    The network is checked first (offline, installing the library would not help), then the library; either
+    failure raises at once with ``purpose`` and ``offline_hint`` (what works offline) in the message.
+    """
+    if not hub_reachable(timeout=timeout):
+        raise RuntimeError(f"{purpose} needs internet access to {HUB_HOST} and none was found within {timeout:g} s "
+                           f"(or an offline setting such as HF_HUB_OFFLINE is on). {offline_hint}".rstrip())
+    try:
+        return require(package, purpose)
+    except ImportError as error:
+        raise ImportError(f"{error}. {offline_hint}".rstrip()) from None

@@ -25,12 +25,12 @@ from .data.corpora import CORPORA
 from .data.pipeline import DUPE_FACTOR, HELDOUT_FRACTION, PreparedCorpus, corpus_tokenizer, split_corpus
 from .data.pretraining_dataset import MASKING
 from .data.tokenizer import Tokenizer
+from .distributed import DistributedContext, barrier, cleanup_distributed, init_distributed
 from .files import atomic_path, write_text_atomically
 from .model import AlbertForPreTraining, num_parameters
 from .runtime import check_device, preserved_random_state, seed_everything
 from .training import TrainingConfig, TrainingResult, train
 from .training.checkpoints import resolve_checkpoint
-from .training.distributed import DistributedContext, barrier, cleanup_distributed, init_distributed
 
 TOKENIZER_FILE = "tokenizer.model"
 TASK_CHOICES = ("sop", "nsp", "none")
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace, context: DistributedContext) -> TrainingResult
     task = None if args.task == "none" else args.task
     micro_batch = args.batch_size // args.grad_accumulation
     loader = data.loader("train", task, micro_batch, seed=args.seed, num_workers=args.num_workers)
-    eval_loader = data.loader("heldout", task, micro_batch, seed=args.seed + 1)
+    heldout_loader = data.loader("heldout", task, micro_batch, seed=args.seed + 1)
 
     config = model_config(args, tokenizer.vocab_size)
     with preserved_random_state():
@@ -170,7 +170,7 @@ def run(args: argparse.Namespace, context: DistributedContext) -> TrainingResult
             f"| {context.world_size} process(es), global batch {args.batch_size}",
             flush=True,
         )
-    result = train(model, loader, training, eval_loader=eval_loader, resume_from=resume_from,
+    result = train(model, loader, training, heldout_loader=heldout_loader, resume_from=resume_from,
                    progress=not args.no_progress)
     if context.is_main:
         _write_outputs(args, out, config, result)

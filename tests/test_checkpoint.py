@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, AlbertForSequenceClassification
-from albert_lite.data import RandomTokenDataset
+from albert_lite.data import RandomTokenDataset, make_loader
 from albert_lite.runtime import capture_rng_state, restore_rng_state
-from albert_lite.training import TrainingConfig, make_loader, train
+from albert_lite.training import TrainingConfig, train
 from albert_lite.training import checkpoints as ckpt
 from albert_lite.training.checkpoints import CheckpointError, load_checkpoint, load_pretrained, save_checkpoint
 

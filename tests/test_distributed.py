@@ -9,9 +9,9 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file, save_file
 
 from albert_lite import AlbertConfig, AlbertForPreTraining
-from albert_lite.data import RandomTokenDataset
-from albert_lite.training import TrainingConfig, make_loader, train
-from albert_lite.training.distributed import DistributedContext, get_context, init_distributed
+from albert_lite.data import RandomTokenDataset, make_loader
+from albert_lite.distributed import DistributedContext, get_context, init_distributed
+from albert_lite.training import TrainingConfig, train
 
 from .conftest import UnevenMasks
 

@@ -20,16 +20,17 @@ from albert_lite.data.classification import (
     sotu_classification_data,
     sst2_classification_data,
 )
-from albert_lite.data.tokenizer import CLS_ID, PAD_ID, SEP_ID, train_tokenizer
+from albert_lite.data.tokenizer import train_tokenizer
+from albert_lite.special_tokens import CLS_ID, PAD_ID, SEP_ID
 from albert_lite.training.checkpoints import save_checkpoint
 from albert_lite.training.finetune import (
     chance_accuracy,
     classifier_from_pretrained,
     confusion_table,
     copy_encoder,
-    evaluate_classifier,
     finetune,
 )
+from albert_lite.training.metrics import evaluate
 
 TOPICS = ("baking", "sailing", "astronomy", "chess")
 
@@ -136,19 +137,19 @@ def test_bad_dataset_inputs_are_refused(tokenizer):
 
 
 def test_splits_come_from_different_documents(topic_docs, tokenizer):
-    train_docs, test_docs = topic_docs
-    data = classification_data(tokenizer, 24, train_docs, test_docs, topic_label, TOPICS, min_words=4)
+    train_docs, heldout_docs = topic_docs
+    data = classification_data(tokenizer, 24, train_docs, heldout_docs, topic_label, TOPICS, min_words=4)
     train_ids = {e.doc_id for e in data.train.examples}
-    test_ids = {e.doc_id for e in data.test.examples}
+    test_ids = {e.doc_id for e in data.heldout.examples}
     assert train_ids and test_ids and not train_ids & test_ids
     table = data.describe()
     assert list(table["class"]) == list(TOPICS)
-    assert table["train examples"].nunique() == 1 and table["test examples"].nunique() == 1  # balanced
+    assert table["train examples"].nunique() == 1 and table["heldout examples"].nunique() == 1  # balanced
     assert data.num_labels == 4
     with pytest.raises(ValueError, match="both splits"):
         classification_data(tokenizer, 24, train_docs, train_docs[:2], topic_label, TOPICS)
     with pytest.raises(ValueError, match="at least 2 classes"):
-        classification_data(tokenizer, 24, train_docs, test_docs, topic_label, ["only"])
+        classification_data(tokenizer, 24, train_docs, heldout_docs, topic_label, ["only"])
     with pytest.raises(ValueError, match="split="):
         data.loader("validation", 8)
 
@@ -156,15 +157,15 @@ def test_splits_come_from_different_documents(topic_docs, tokenizer):
 def test_sotu_data_labels_paragraphs_by_era(tokenizer):
     text = ["The Congress met today and the nation listened with great care."]
     speeches = [speech(f"s{year}", year, [text, text]) for year in (1800, 1850, 1900, 1920, 1950, 1970, 1990, 2010)]
-    train_docs, test_docs = speeches[::2], speeches[1::2]
-    data = sotu_classification_data(tokenizer, 16, train_docs, test_docs)
+    train_docs, heldout_docs = speeches[::2], speeches[1::2]
+    data = sotu_classification_data(tokenizer, 16, train_docs, heldout_docs)
     assert data.label_names == ERA_NAMES
-    assert sorted(e.label for e in data.test.examples) == [0, 0, 1, 1, 2, 2, 3, 3]
-    with pytest.raises(ValueError, match="test split: no examples of label"):
-        sotu_classification_data(tokenizer, 16, train_docs, test_docs[:3])
+    assert sorted(e.label for e in data.heldout.examples) == [0, 0, 1, 1, 2, 2, 3, 3]
+    with pytest.raises(ValueError, match="heldout split: no examples of label"):
+        sotu_classification_data(tokenizer, 16, train_docs, heldout_docs[:3])
     undated = Document("x", text, {})
     with pytest.raises(ValueError, match="'x' has no 'year'"):
-        sotu_classification_data(tokenizer, 16, [undated], test_docs)
+        sotu_classification_data(tokenizer, 16, [undated], heldout_docs)
 
 
 # ------------------------------------------------------------------ models
@@ -211,35 +212,35 @@ def test_finetuning_learns_topics_well_above_chance(topic_docs, tokenizer):
     # Two topics: a tiny model from scratch reliably leaves the chance plateau within 60 steps
     # (with four, it can sit for a while on a two-cluster solution; chapter 9 shows that plateau).
     names = TOPICS[:2]
-    train_docs, test_docs = ([d for d in part if d.metadata["topic"] in names] for part in topic_docs)
-    data = classification_data(tokenizer, 24, train_docs, test_docs, topic_label, names, min_words=4)
+    train_docs, heldout_docs = ([d for d in part if d.metadata["topic"] in names] for part in topic_docs)
+    data = classification_data(tokenizer, 24, train_docs, heldout_docs, topic_label, names, min_words=4)
     torch.manual_seed(0)
     model = AlbertForSequenceClassification(config(tokenizer.vocab_size, **WIDER), len(names))
-    before = evaluate_classifier(model, data.loader("test", 16))
+    before = evaluate(model, data.loader("heldout", 16))
     result = finetune(model, data, steps=60, batch_size=16, lr=2e-3, progress=False)
-    after = evaluate_classifier(model, data.loader("test", 16))
+    after = evaluate(model, data.loader("heldout", 16))
     assert chance_accuracy(2) == 0.5
     assert after["accuracy"] >= 0.9 and after["accuracy"] > before["accuracy"] + 0.3
     assert after["loss"] < before["loss"]
-    assert after["examples"] == len(data.test)
+    assert after["examples"] == len(data.heldout)
     assert result.final_eval["accuracy"] == pytest.approx(after["accuracy"])
     assert "accuracy" in result.history and result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
-    table = confusion_table(model, data.loader("test", 16), names)
-    assert table.to_numpy().sum() == len(data.test)
-    assert (table.to_numpy().diagonal().sum() / len(data.test)) == pytest.approx(after["accuracy"])
+    table = confusion_table(model, data.loader("heldout", 16), names)
+    assert table.to_numpy().sum() == len(data.heldout)
+    assert (table.to_numpy().diagonal().sum() / len(data.heldout)) == pytest.approx(after["accuracy"])
 
 
-def test_evaluate_classifier_is_exact_over_a_partial_last_batch(topic_docs, tokenizer):
+def test_classifier_evaluation_is_exact_over_a_partial_last_batch(topic_docs, tokenizer):
     data = classification_data(tokenizer, 24, *topic_docs, topic_label, TOPICS, min_words=4)
     torch.manual_seed(0)
     model = AlbertForSequenceClassification(config(tokenizer.vocab_size), len(TOPICS)).eval()
-    batch = collate_classification([data.test[i] for i in range(len(data.test))])
+    batch = collate_classification([data.heldout[i] for i in range(len(data.heldout))])
     with torch.no_grad():
         output = model(**batch)
     logits, loss = output.logits, output.loss
     expected = (logits.argmax(-1) == batch["labels"]).float().mean().item()
-    for size in (7, len(data.test)):  # 7 leaves a partial last batch
-        scores = evaluate_classifier(model, data.loader("test", size))
+    for size in (7, len(data.heldout)):  # 7 leaves a partial last batch
+        scores = evaluate(model, data.loader("heldout", size))
         assert scores["accuracy"] == pytest.approx(expected)
         assert scores["loss"] == pytest.approx(loss.item(), rel=1e-5)
 

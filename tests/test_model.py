@@ -240,8 +240,9 @@ def test_last_layer_positions_must_start_with_cls(tiny):
 
 @pytest.mark.parametrize("name", ["AlbertForPreTraining", "AlbertForSequenceClassification"])
 def test_every_trainable_model_keeps_the_output_contract(tiny, name):
-    """The loop reads .loss, .loss_terms and .statistics(batch), and model.label_counts(batch), nothing else."""
+    """The loop reads .loss and .loss_terms, and the task metrics of the model's class, nothing else."""
     from albert_lite import MODEL_CLASSES
+    from albert_lite.training.metrics import metrics_for
 
     torch.manual_seed(0)
     ids, types, mask = batch(tiny)
@@ -257,7 +258,8 @@ def test_every_trainable_model_keeps_the_output_contract(tiny, name):
     output = model(**inputs)
     assert output.logits is not None and output.loss.ndim == 0
     torch.testing.assert_close(output.loss, sum(output.loss_terms.values()))
-    assert set(model.label_counts(inputs)) == set(output.loss_terms)
+    task = metrics_for(model)
+    assert set(task.label_counts(inputs)) == set(output.loss_terms)
     assert set(model.label_keys) <= set(inputs)
-    stats = output.statistics(inputs)
+    stats = task.statistics(output, inputs)
     assert stats["sequences"].item() == 3

@@ -21,7 +21,7 @@ from albert_lite.data import (
     word_spans,
 )
 from albert_lite.data.tokenizer import train_tokenizer
-from albert_lite.model import IGNORE_INDEX
+from albert_lite.special_tokens import IGNORE_INDEX
 
 CLS, SEP, MASK = 2, 3, 4
 

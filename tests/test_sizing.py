@@ -50,9 +50,9 @@ def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, c
 
     def fake_pretrain(config, data, task, s, seed=0, progress=False, evaluations=0):
         trained.append((config.to_dict(), s.steps, s.batch_size, s.seq_len))
-        history = experiments.pd.DataFrame([{"step": s.steps, "eval_sentence_examples": 8.0,
-                                             "eval_sentence_accuracy": 0.5, "eval_sentence_label_1_share": 0.5,
-                                             "eval_sentence_predicted_1_share": 0.5, "eval_mlm_accuracy": 0.0}])
+        history = experiments.pd.DataFrame([{"step": s.steps, "heldout_sentence_examples": 8.0,
+                                             "heldout_sentence_accuracy": 0.5, "heldout_sentence_label_1_share": 0.5,
+                                             "heldout_sentence_predicted_1_share": 0.5, "heldout_mlm_accuracy": 0.0}])
         result = SimpleNamespace(wall_time=0.0, device="cpu", precision="fp32", history=history)
         return AlbertForPreTraining(config), result
 

@@ -11,14 +11,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, AlbertForSequenceClassification
-from albert_lite.data import RandomTokenDataset
+from albert_lite.data import RandomTokenDataset, make_loader
 from albert_lite.data import collate as collate_pretraining
 from albert_lite.training import (
     BatchStream,
     TrainingConfig,
     evaluate,
     loss_weights,
-    make_loader,
     resolve_precision,
     train,
 )
@@ -83,14 +82,14 @@ def test_training_learns_and_records_history():
     dataset = [source[i] for i in range(8)]
     loader = make_loader(dataset, 8)
     model = fresh_model()
-    eval_loader = make_loader(dataset, 4, shuffle=False, drop_last=False)
+    heldout_loader = make_loader(dataset, 4, shuffle=False, drop_last=False)
     config = TrainingConfig(steps=40, lr=1e-2, optimizer="adamw", log_every=5, eval_every=20, warmup_steps=4)
-    result = train(model, loader, config, eval_loader=eval_loader, progress=False)
+    result = train(model, loader, config, heldout_loader=heldout_loader, progress=False)
     h = result.history
     assert list(h["step"]) == [5, 10, 15, 20, 25, 30, 35, 40]
     assert set(HISTORY_COLUMNS) <= set(h.columns)
-    assert {"eval_loss", "eval_mlm_accuracy", "eval_sentence_accuracy"} <= set(h.columns)
-    assert h["eval_loss"].notna().sum() == 2  # steps 20 and 40
+    assert {"heldout_loss", "heldout_mlm_accuracy", "heldout_sentence_accuracy"} <= set(h.columns)
+    assert h["heldout_loss"].notna().sum() == 2  # steps 20 and 40
     assert h["loss"].iloc[-1] < 0.6 * h["loss"].iloc[0]
     assert result.final_eval["mlm_accuracy"] > 0.3
     assert h["mlm_loss"].iloc[-1] + h["sentence_loss"].iloc[-1] == pytest.approx(h["loss"].iloc[-1], rel=1e-5)

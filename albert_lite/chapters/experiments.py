@@ -20,11 +20,12 @@ from ..config import AlbertConfig
 from ..data import PreparedCorpus, prepare_corpus, tokenize_documents
 from ..model import IGNORE_INDEX, AlbertForPreTraining, AlbertModel
 from ..params import count_parameters
-from ..runtime import get_scale, preserved_random_state
+from ..runtime import preserved_random_state
 from ..training import TrainingConfig, TrainingResult, evaluate, train
 from .paper import PAPER_TABLE_3, PAPER_TABLE_4, PAPER_TABLE_11
 from .readings import sentence_head_diagnostics, standard_error
 from .runs import Job, run_jobs, worker_count
+from .scale import get_scale
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def pretrain(config: AlbertConfig, data: PreparedCorpus, task: str | None, s: Ex
     run = TrainingConfig(steps=s.steps, lr=s.lr, seed=seed, log_every=every or max(1, s.steps // 20),
                          eval_every=every, optimizer=s.optimizer)
     heldout = data.loader("heldout", task, s.batch_size) if evaluations else None
-    result = train(model, data.loader("train", task, s.batch_size, seed), run, eval_loader=heldout,
+    result = train(model, data.loader("train", task, s.batch_size, seed), run, heldout_loader=heldout,
                    progress=progress)
     return model, result
 
@@ -495,10 +496,10 @@ def sentence_order_with_room(scale: str | None = None, progress: bool = True) ->
 
 def _sop_curve_rows(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
     _, result = pretrain(job.config, data, job.task, s, seed=job.seed, evaluations=8)
-    history = result.history.dropna(subset=["eval_sentence_accuracy"])
+    history = result.history.dropna(subset=["heldout_sentence_accuracy"])
     rows = []
     for _, point in history.iterrows():
-        scores = {name.removeprefix("eval_"): value for name, value in point.items()}  # evaluate()'s names
+        scores = {name.removeprefix("heldout_"): value for name, value in point.items()}  # evaluate()'s names
         rows.append({**job.labels, "seed": job.seed, "step": int(point["step"]),
                      "SOP acc %": 100 * scores["sentence_accuracy"], **sentence_head_diagnostics(scores),
                      "MLM acc %": 100 * scores["mlm_accuracy"]})

@@ -17,9 +17,10 @@ import torch
 
 from ..config import AlbertConfig
 from ..flops import flops, training_flops
-from ..runtime import get_scale, pick_device
+from ..runtime import pick_device
 from . import experiments
 from .runs import worker_count
+from .scale import get_scale
 
 # FLOP/s that a training step sustains, conservatively. The T4 peaks at 65 TFLOP/s in fp16 on its
 # tensor cores; a small Transformer's step reaches a fraction of that (small matrices, optimizer,

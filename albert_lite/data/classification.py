@@ -17,11 +17,12 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from ..online import hub_reachable
-from ..training.stream import make_loader
+from ..online import require_online
+from ..special_tokens import CLS_ID, PAD_ID, SEP_ID
 from .documents import Document
+from .loaders import make_loader
 from .pretraining_dataset import pad_batch
-from .tokenizer import CLS_ID, PAD_ID, SEP_ID, Tokenizer
+from .tokenizer import Tokenizer
 
 # (name, first year, last year): four eras of the address, from the founding to today.
 ERAS: tuple[tuple[str, int, int], ...] = (
@@ -141,10 +142,10 @@ def collate_classification(batch: Sequence[dict[str, torch.Tensor]], pad_id: int
 
 @dataclass
 class ClassificationData:
-    """A labelled train set and a test set from other documents (speeches), and the class names."""
+    """A labelled training set and a held-out set from other documents (speeches), and the class names."""
 
     train: ClassificationDataset
-    test: ClassificationDataset
+    heldout: ClassificationDataset
     label_names: tuple[str, ...]
 
     @property
@@ -152,19 +153,19 @@ class ClassificationData:
         return len(self.label_names)
 
     def loader(self, split: str, batch_size: int, seed: int = 0) -> DataLoader:
-        """Shuffled, full batches for ``"train"``; every example in order for ``"test"``."""
-        if split not in ("train", "test"):
-            raise ValueError(f"split={split!r} is not allowed: use 'train' or 'test'")
+        """Shuffled, full batches for ``"train"``; every example in order for ``"heldout"``."""
+        if split not in ("train", "heldout"):
+            raise ValueError(f"split={split!r} is not allowed: use 'train' or 'heldout'")
         if split == "train":
             return make_loader(self.train, batch_size, seed=seed, collate_fn=collate_classification)
-        return make_loader(self.test, batch_size, shuffle=False, drop_last=False, collate_fn=collate_classification)
+        return make_loader(self.heldout, batch_size, shuffle=False, drop_last=False, collate_fn=collate_classification)
 
     def describe(self) -> pd.DataFrame:
         """Examples and documents per class in each split: the table a chapter shows first."""
         rows = []
         for label, name in enumerate(self.label_names):
             row = {"label": label, "class": name}
-            for split, data in (("train", self.train), ("test", self.test)):
+            for split, data in (("train", self.train), ("heldout", self.heldout)):
                 chosen = [e for e in data.examples if e.label == label]
                 row[f"{split} examples"] = len(chosen)
                 row[f"{split} documents"] = len({e.doc_id for e in chosen})
@@ -176,26 +177,27 @@ def classification_data(
     tokenizer: Tokenizer,
     max_len: int,
     train_docs: Sequence[Document],
-    test_docs: Sequence[Document],
+    heldout_docs: Sequence[Document],
     label_of: Callable[[Document], int],
     label_names: Sequence[str],
     *,
     train_per_label: int | None = None,
-    test_per_label: int | None = None,
+    heldout_per_label: int | None = None,
     min_words: int = 8,
     seed: int = 0,
 ) -> ClassificationData:
-    """Paragraph classification with train and test drawn from *different* documents, classes balanced."""
-    train_ids, test_ids = {d.id for d in train_docs}, {d.id for d in test_docs}
-    shared = sorted(train_ids & test_ids)
+    """Paragraph classification with training and held-out sets drawn from *different* documents, classes balanced."""
+    train_ids, heldout_ids = {d.id for d in train_docs}, {d.id for d in heldout_docs}
+    shared = sorted(train_ids & heldout_ids)
     if shared:
-        raise ValueError(f"documents {shared[:3]} are in both splits: train and test must come from different ones")
+        raise ValueError(f"documents {shared[:3]} are in both splits: training and held-out sets must come from "
+                         "different ones")
     num_labels = len(label_names)
     if num_labels < 2:
         raise ValueError(f"label_names={tuple(label_names)} is not allowed: a classifier needs at least 2 classes")
     splits = {}
     for name, docs, per_label, split_seed in (("train", train_docs, train_per_label, seed),
-                                              ("test", test_docs, test_per_label, seed + 1)):
+                                              ("heldout", heldout_docs, heldout_per_label, seed + 1)):
         if not docs:
             raise ValueError(f"no {name} documents given")
         examples = paragraph_examples(docs, label_of, min_words)
@@ -204,28 +206,28 @@ def classification_data(
         except ValueError as error:
             raise ValueError(f"{name} split: {error}") from None
         splits[name] = ClassificationDataset(examples, tokenizer, max_len)
-    return ClassificationData(splits["train"], splits["test"], tuple(label_names))
+    return ClassificationData(splits["train"], splits["heldout"], tuple(label_names))
 
 
 def sotu_classification_data(
     tokenizer: Tokenizer,
     max_len: int,
     train_docs: Sequence[Document],
-    test_docs: Sequence[Document],
+    heldout_docs: Sequence[Document],
     *,
     train_per_label: int | None = None,
-    test_per_label: int | None = None,
+    heldout_per_label: int | None = None,
     min_words: int = 8,
     seed: int = 0,
 ) -> ClassificationData:
     """State of the Union paragraphs labelled with their era (:data:`ERAS`), split by speech.
 
     Pass the same document split the tokenizer and the pretraining used (e.g.
-    ``experiments.prepare_corpus``): then no test speech was seen, even unlabelled, before testing.
+    ``experiments.prepare_corpus``): then no held-out speech was seen, even unlabelled, before it is measured.
     """
     return classification_data(
-        tokenizer, max_len, train_docs, test_docs, sotu_era_label, ERA_NAMES,
-        train_per_label=train_per_label, test_per_label=test_per_label, min_words=min_words, seed=seed,
+        tokenizer, max_len, train_docs, heldout_docs, sotu_era_label, ERA_NAMES,
+        train_per_label=train_per_label, heldout_per_label=heldout_per_label, min_words=min_words, seed=seed,
     )
 
 
@@ -237,23 +239,14 @@ def sst2_classification_data(
 ) -> ClassificationData:
     """GLUE's SST-2 (movie-review sentences, negative or positive) through ``datasets``: online only.
 
-    Its test labels are not public, so the validation split (872 sentences) is the test set.
+    Its test labels are not public, so the validation split (872 sentences) is the held-out set.
     ``train_examples`` keeps a seeded sample of the 67,349 training sentences. Offline it fails
     within about 2 seconds with a clear message instead of waiting on the network.
     """
-    if not hub_reachable(timeout=2.0):
-        raise RuntimeError(
-            "SST-2 needs internet access to huggingface.co and none was found within 2 s "
-            "(or an offline setting such as HF_HUB_OFFLINE is on); the era task, sotu_classification_data, works "
-            "offline"
-        )
-    try:
-        import datasets
-    except ImportError:
-        raise ImportError("SST-2 needs the `datasets` package: pip install datasets") from None
+    datasets = require_online("datasets", "SST-2", "The era task, sotu_classification_data, works offline.")
     glue = datasets.load_dataset("nyu-mll/glue", "sst2")
     splits = {}
-    for name, split in (("train", "train"), ("test", "validation")):
+    for name, split in (("train", "train"), ("heldout", "validation")):
         rows = glue[split]
         examples = [LabelledText(text, int(label), f"sst2-{split}-{i}")
                     for i, (text, label) in enumerate(zip(rows["sentence"], rows["label"], strict=True))]
@@ -261,4 +254,4 @@ def sst2_classification_data(
             keep = np.random.default_rng(seed).choice(len(examples), size=train_examples, replace=False)
             examples = [examples[i] for i in keep.tolist()]
         splits[name] = ClassificationDataset(examples, tokenizer, max_len)
-    return ClassificationData(splits["train"], splits["test"], SST2_LABELS)
+    return ClassificationData(splits["train"], splits["heldout"], SST2_LABELS)

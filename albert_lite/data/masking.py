@@ -7,9 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..model import IGNORE_INDEX
 from ..runtime import Rng, as_generator
-from .tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID
+from ..special_tokens import CLS_ID, IGNORE_INDEX, MASK_ID, PAD_ID, SEP_ID
 
 
 class MaskedTokens(NamedTuple):

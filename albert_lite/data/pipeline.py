@@ -12,9 +12,9 @@ from functools import lru_cache, partial
 
 from torch.utils.data import DataLoader
 
-from ..training.stream import make_loader
 from .corpora import load_corpus
 from .documents import Document, split_documents
+from .loaders import make_loader
 from .pretraining_dataset import MASKING, PretrainingDataset, build_pretraining_dataset, collate
 from .tokenizer import Tokenizer, train_tokenizer
 

@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..model import IGNORE_INDEX
+from ..special_tokens import IGNORE_INDEX, PAD_ID
 from .documents import Document
 from .masking import ngram_mask
 from .sentence_pairs import PretrainingExample, make_sentence_pairs
-from .tokenizer import PAD_ID, Tokenizer
+from .tokenizer import Tokenizer
 
 MASKING = ("static", "dynamic")
 

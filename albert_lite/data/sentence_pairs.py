@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..runtime import as_generator
-from .tokenizer import CLS_ID, SEP_ID
+from ..special_tokens import CLS_ID, SEP_ID
 
 TASKS = ("sop", "nsp", None)
 

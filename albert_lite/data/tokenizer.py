@@ -17,9 +17,8 @@ import numpy as np
 import sentencepiece as spm
 
 from ..files import write_bytes_atomically
+from ..special_tokens import CLS, CLS_ID, MASK, MASK_ID, PAD, PAD_ID, SEP, SEP_ID, UNK, UNK_ID
 
-PAD, UNK, CLS, SEP, MASK = "<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"
-PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 WORD_START = "\u2581"  # "▁", SentencePiece's mark for "a space came before this piece"
 MODEL_TYPES = ("unigram", "bpe", "char", "word")
 

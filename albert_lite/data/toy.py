@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..config import AlbertConfig, check_positive_int
-from ..model import IGNORE_INDEX
+from ..special_tokens import IGNORE_INDEX
 from .pretraining_dataset import collate
 
 

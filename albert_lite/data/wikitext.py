@@ -6,7 +6,7 @@ import re
 
 from tqdm.auto import tqdm
 
-from ..online import hub_reachable
+from ..online import require_online
 from .documents import Document
 from .sentences import large_regex_cache, split_sentences
 
@@ -16,16 +16,7 @@ WIKITEXT_CONFIGS = {"wikitext-2": "wikitext-2-raw-v1", "wikitext-103": "wikitext
 def load_wikitext(name: str, offline_hint: str = "") -> list[Document]:
     """WikiText articles as documents (headings ``= Title =`` start a new one); ``offline_hint``
     ends the error raised when the network or ``datasets`` is missing."""
-    try:
-        import datasets
-    except ImportError:
-        raise ImportError(
-            f"load_corpus({name!r}) needs the `datasets` package and internet access "
-            f"(pip install datasets). {offline_hint}"
-        ) from None
-    if not hub_reachable(timeout=2.0):
-        raise RuntimeError(f"load_corpus({name!r}) needs internet access and none was found within 2 s "
-                           f"(or an offline setting such as HF_HUB_OFFLINE is on). {offline_hint}")
+    datasets = require_online("datasets", f"load_corpus({name!r})", offline_hint)
     table = datasets.load_dataset("Salesforce/wikitext", WIKITEXT_CONFIGS[name], split="train")
     heading = re.compile(r"^ = [^=].* = $")
     docs: list[Document] = []

@@ -20,9 +20,10 @@ import torch
 from torch import nn
 
 from ..config import check_positive_int
-from ..data.tokenizer import MASK, Tokenizer
+from ..data.tokenizer import Tokenizer
 from ..model import AlbertForPreTraining
 from ..online import HUB_HOST, HUB_PORT, hub_reachable, offline_by_setting, require
+from ..special_tokens import MASK
 from .convert import from_transformers
 
 OFFLINE_ADVICE = (

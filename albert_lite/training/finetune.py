@@ -84,8 +84,8 @@ def finetune(
         raise ValueError(f"batch_size={batch_size} is larger than the training set ({len(data.train)} examples)")
     config = TrainingConfig(steps=steps, lr=lr, optimizer=optimizer, seed=seed,
                             log_every=settings.pop("log_every", max(1, steps // 20)), **settings)
-    return train(model, data.loader("train", batch_size, seed), config, eval_loader=data.loader("test", batch_size),
-                 progress=progress)
+    return train(model, data.loader("train", batch_size, seed), config,
+                 heldout_loader=data.loader("heldout", batch_size), progress=progress)
 
 
 @torch.no_grad()
@@ -103,13 +103,6 @@ def predict(model: AlbertForSequenceClassification, loader: DataLoader) -> tuple
     if not labels:
         raise ValueError("the loader yields no batches: is the dataset empty?")
     return torch.cat(labels).numpy(), torch.cat(predictions).numpy(), loss_sum
-
-
-def evaluate_classifier(model: AlbertForSequenceClassification, loader: DataLoader) -> dict[str, float]:
-    """Accuracy and mean cross-entropy over every example of ``loader`` (dropout off)."""
-    labels, predictions, loss_sum = predict(model, loader)
-    return {"accuracy": float((labels == predictions).mean()), "loss": loss_sum / len(labels),
-            "examples": float(len(labels))}
 
 
 def confusion_table(model: AlbertForSequenceClassification, loader: DataLoader,

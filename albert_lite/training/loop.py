@@ -8,8 +8,8 @@ schedule, the random generators and the position in the data, so that a resumed 
 same steps an uninterrupted one would have taken.
 
 Batches are dicts whose keys are the model's forward arguments (``model(**batch)``), and every
-model returns an output with ``.loss``, ``.logits``, ``.loss_terms`` and ``.statistics(batch)``:
-the loop knows no model class.
+model returns an output with ``.loss``, ``.logits`` and ``.loss_terms``; what a batch adds to the logged
+sums comes from the model's task metrics (:func:`.metrics.metrics_for`): the loop knows no model class.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from ..runtime import capture_rng_state, preserved_random_state, restore_rng_sta
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+from ..distributed import all_gather_objects, all_reduce_sum, barrier, get_context, resolve_device
 from . import checkpoints as ckpt
 from .config import TrainingConfig
-from .distributed import all_gather_objects, all_reduce_sum, barrier, get_context, resolve_device
-from .metrics import PRETRAINING_METRICS, _add, _reduce, evaluate, summarize
+from .metrics import PRETRAINING_METRICS, add_sums, evaluate, metrics_for, reduce_sums
 from .optimizers import build_optimizer, linear_warmup_decay
 from .precision import autocast, resolve_precision
 from .stream import BatchStream, move_to
@@ -77,15 +77,15 @@ class TrainingResult:
         for column, style in (("loss", "-"), ("mlm_loss", "--"), ("sentence_loss", ":")):
             if column in h and h[column].notna().any():
                 left.plot(h["step"], h[column], style, label=f"train {column}")
-            if f"eval_{column}" in h and h[f"eval_{column}"].notna().any():
-                rows = h[h[f"eval_{column}"].notna()]
-                left.plot(rows["step"], rows[f"eval_{column}"], "o" + style, label=f"held-out {column}")
+            if f"heldout_{column}" in h and h[f"heldout_{column}"].notna().any():
+                rows = h[h[f"heldout_{column}"].notna()]
+                left.plot(rows["step"], rows[f"heldout_{column}"], "o" + style, label=f"held-out {column}")
         for column, style in (("mlm_accuracy", "-"), ("sentence_accuracy", "--"), ("accuracy", "-")):
             if column in h and h[column].notna().any():
                 right.plot(h["step"], h[column], style, label=f"train {column}")
-            if f"eval_{column}" in h and h[f"eval_{column}"].notna().any():
-                rows = h[h[f"eval_{column}"].notna()]
-                right.plot(rows["step"], rows[f"eval_{column}"], "o" + style, label=f"held-out {column}")
+            if f"heldout_{column}" in h and h[f"heldout_{column}"].notna().any():
+                rows = h[h[f"heldout_{column}"].notna()]
+                right.plot(rows["step"], rows[f"heldout_{column}"], "o" + style, label=f"held-out {column}")
         left.set(xlabel="optimizer step", ylabel="cross-entropy loss", title="Loss")
         right.set(xlabel="optimizer step", ylabel="accuracy", title="Accuracy", ylim=(0, 1))
         for ax in (left, right):
@@ -97,18 +97,21 @@ class TrainingResult:
         return fig
 
 
-def _wrap_for_training(model: nn.Module, batch: dict, device: torch.device, config: TrainingConfig) -> nn.Module:
-    """DistributedDataParallel under torchrun, then torch.compile if asked."""
+def _wrap_for_training(model: nn.Module, batch: dict, device: torch.device,
+                       config: TrainingConfig) -> tuple[nn.Module, DistributedDataParallel | None]:
+    """DistributedDataParallel under torchrun, then torch.compile if asked: (the module to call, the DDP
+    module whose ``no_sync`` skips the all-reduce of a micro-batch, or None)."""
+    ddp = None
     if get_context().enabled:
         # A head that gets no loss (e.g. the sentence head in MLM-only training) gets no
         # gradient; DDP must then be told to look for parameters that took no part.
         unused = not set(model.label_keys) <= set(batch)
-        model = DistributedDataParallel(
+        model = ddp = DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=unused
         )
     if config.compile:
         model = torch.compile(model)
-    return model
+    return model, ddp
 
 
 def loss_weights(model: nn.Module, micro_batches: list[dict[str, torch.Tensor]]) -> list[dict[str, float]]:
@@ -120,7 +123,8 @@ def loss_weights(model: nn.Module, micro_batches: list[dict[str, torch.Tensor]])
     over every prediction of the global batch, whatever the accumulation or the number of
     processes. DDP averages gradients over processes, so the weights carry the world size.
     """
-    counts = [model.label_counts(batch) for batch in micro_batches]
+    task = metrics_for(model)
+    counts = [task.label_counts(batch) for batch in micro_batches]
     names = sorted({name for c in counts for name in c})
     if not names:
         return [{} for _ in micro_batches]
@@ -185,6 +189,12 @@ class TrainingRun:
     started: float = field(default_factory=time.perf_counter)
     window: dict[str, torch.Tensor] = field(default_factory=dict)
     step_model: nn.Module | None = None
+    ddp: DistributedDataParallel | None = None
+
+    @property
+    def task(self):
+        """What a batch adds to the logged sums (:func:`.metrics.metrics_for`)."""
+        return metrics_for(self.model)
 
     def elapsed(self) -> float:
         return self.time_before + time.perf_counter() - self.started
@@ -193,33 +203,32 @@ class TrainingRun:
         """One optimizer step over ``grad_accumulation`` micro-batches; returns the learning rate used."""
         micro_batches = [move_to(next(self.batches), self.device) for _ in range(self.config.grad_accumulation)]
         if self.step_model is None:
-            self.step_model = _wrap_for_training(self.model, micro_batches[0], self.device, self.config)
-        ddp = isinstance(self.step_model, DistributedDataParallel)
+            self.step_model, self.ddp = _wrap_for_training(self.model, micro_batches[0], self.device, self.config)
         weights = loss_weights(self.model, micro_batches)
         for index, batch in enumerate(micro_batches):
             # Gradients add up in .grad; under DDP only the last micro-batch averages them across processes.
             last = index == len(micro_batches) - 1
-            with self.step_model.no_sync() if ddp and not last else nullcontext():
+            with self.ddp.no_sync() if self.ddp is not None and not last else nullcontext():
                 with autocast(self.device, self.precision):
                     output = self.step_model(**batch)
                 self.scaler.scale(_weighted_loss(output, weights[index])).backward()
-            _add(self.window, output.statistics(batch))
+            add_sums(self.window, self.task.statistics(output, batch))
         grad_norm, lr = optimizer_step(self.model, self.optimizer, self.scheduler, self.scaler, self.config.grad_clip)
-        _add(self.window, {"grad_norm": grad_norm.detach().float(),
-                           "optimizer_steps": torch.ones((), device=self.device)})
+        add_sums(self.window, {"grad_norm": grad_norm.detach().float(),
+                               "optimizer_steps": torch.ones((), device=self.device)})
         return lr
 
     def log(self, step: int, lr: float) -> dict[str, float]:
         """Turn the window's sums into one history row (means over every process)."""
-        sums, self.window = _reduce(self.window), {}
+        sums, self.window = reduce_sums(self.window), {}
         row = self.rows.setdefault(step, {"step": step})
-        row.update(epoch=self.batches.progress, **summarize(sums), lr=lr)
+        row.update(epoch=self.batches.progress, **self.task.summarize(sums), lr=lr)
         row.update(grad_norm=sums["grad_norm"] / sums["optimizer_steps"], time_s=self.elapsed())
         return row
 
     def evaluate(self, step: int, loader: DataLoader) -> dict[str, float]:
         metrics = evaluate(self.model, loader, self.device, self.precision, self.config.eval_batches)
-        self.rows.setdefault(step, {"step": step}).update({f"eval_{k}": v for k, v in metrics.items()})
+        self.rows.setdefault(step, {"step": step}).update({f"heldout_{k}": v for k, v in metrics.items()})
         return metrics
 
     def save(self, step: int) -> Path | None:
@@ -277,7 +286,7 @@ def train(
     model: nn.Module,
     train_loader: DataLoader,
     config: TrainingConfig,
-    eval_loader: DataLoader | None = None,
+    heldout_loader: DataLoader | None = None,
     resume_from: str | Path | None = None,
     progress: bool = True,
 ) -> TrainingResult:
@@ -298,14 +307,14 @@ def train(
                 bar.update(1)
                 if step % config.log_every == 0 or step == steps:
                     bar.set_postfix(_postfix(run.log(step, lr)), refresh=False)
-                if eval_loader is not None and (step == steps or _every(step, config.eval_every)):
-                    final_eval = run.evaluate(step, eval_loader)
+                if heldout_loader is not None and (step == steps or _every(step, config.eval_every)):
+                    final_eval = run.evaluate(step, heldout_loader)
                 if config.out_dir is not None and (step == steps or _every(step, config.checkpoint_every)):
                     last_checkpoint = run.save(step)
         finally:
             bar.close()
-        if eval_loader is not None and final_eval is None and run.start_step >= steps:
-            final_eval = evaluate(model, eval_loader, run.device, run.precision, config.eval_batches)
+        if heldout_loader is not None and final_eval is None and run.start_step >= steps:
+            final_eval = evaluate(model, heldout_loader, run.device, run.precision, config.eval_batches)
     device = run.device
     return TrainingResult(
         history=_history_frame(run.rows),
@@ -324,5 +333,5 @@ def _every(step: int, interval: int | None) -> bool:
 
 
 def _postfix(row: dict[str, float]) -> dict[str, str]:
-    names = {"loss": "loss", "mlm_accuracy": "mlm_acc", "sentence_accuracy": "sent_acc", "accuracy": "acc"}
+    names = {"loss": "loss", "mlm_mask_accuracy": "mask_acc", "sentence_accuracy": "sent_acc", "accuracy": "acc"}
     return {short: f"{row[key]:.3f}" for key, short in names.items() if key in row and not math.isnan(row[key])}

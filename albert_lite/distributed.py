@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from ..runtime import check_device
+from .runtime import check_device
 
 
 @dataclass(frozen=True)
