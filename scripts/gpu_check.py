@@ -40,6 +40,7 @@ from albert_lite.flops import training_flops  # noqa: E402
 BENCH_CONFIG = {"full": AlbertConfig.from_preset("albert-base"),
                 "tiny": AlbertConfig(vocab_size=512, embedding_size=16, hidden_size=64, num_layers=2, num_heads=4)}
 BENCH_BATCH = {"full": (32, 128), "tiny": (2, 32)}
+STARTUP_S = 60  # seconds a notebook kernel has to answer
 
 
 class GpuMemoryPeak:
@@ -77,9 +78,12 @@ class GpuMemoryPeak:
 def run_chapter(stem: str, scale: str, timeout: float, workdir: Path, on_gpu: bool) -> dict:
     """Execute one notebook at ``scale`` in a scratch folder; seconds, peak memory and whether it finished."""
     env = {**os.environ, "ALBERT_LITE_SCALE": scale, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    # The kernel talks over Unix sockets in the scratch folder (IPC), not over TCP ports that a kernel started
+    # at the same moment elsewhere could take; it must answer within a minute, or the chapter fails with that.
     command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-               f"--ExecutePreprocessor.timeout={int(timeout)}", "--output-dir", str(workdir),
-               str(ROOT / "notebooks" / f"{stem}.ipynb")]
+               f"--ExecutePreprocessor.timeout={int(timeout)}", f"--ExecutePreprocessor.startup_timeout={STARTUP_S}",
+               "--KernelManager.transport=ipc", f"--KernelManager.ip={workdir / (stem + '-kernel')}",
+               "--output-dir", str(workdir), str(ROOT / "notebooks" / f"{stem}.ipynb")]
     started = time.perf_counter()
     with GpuMemoryPeak() if on_gpu else contextlib.nullcontext() as memory:
         try:

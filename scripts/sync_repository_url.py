@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s]+?/notebooks/(?P<file>[\w.-]+\.ipynb)")
-INSTALL = re.compile(r'"albert_lite @ git\+[^"]+"')
+INSTALL = re.compile(r'"albert_lite(?P<extras>\[[\w,-]+\])? @ git\+[^"]+"')
 
 
 def repository() -> tuple[str, str]:
@@ -38,8 +38,8 @@ def expected_text(text: str, url: str, branch: str) -> str:
     owner_name = urlparse(url).path.strip("/")
     text = COLAB_LINK.sub(lambda m: f"https://colab.research.google.com/github/{owner_name}/blob/{branch}/notebooks/"
                           f"{m['file']}", text)
-    return INSTALL.sub(f'"albert_lite @ git+{url}@{branch}"' if branch != "main" else f'"albert_lite @ git+{url}"',
-                       text)
+    address = f"{url}@{branch}" if branch != "main" else url
+    return INSTALL.sub(lambda m: f'"albert_lite{m["extras"] or ""} @ git+{address}"', text)
 
 
 def sync(paths: list[Path], write: bool) -> list[str]:

