@@ -56,6 +56,11 @@ class TrainingResult:
     final_eval: dict[str, float] | None = None
     checkpoint: Path | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    steps_done: int | None = None  # fewer than ``steps`` when a time limit stopped the run (resume it to go on)
+
+    @property
+    def finished(self) -> bool:
+        return self.steps_done is None or self.steps_done >= self.steps
 
     def summary(self) -> str:
         line = f"{self.steps} steps on {self.device} ({self.precision}) in {self.wall_time:.1f} s"
@@ -289,28 +294,39 @@ def train(
     heldout_loader: DataLoader | None = None,
     resume_from: str | Path | None = None,
     progress: bool = True,
+    stop_after_s: float | None = None,
 ) -> TrainingResult:
     """Train ``model`` for ``config.steps`` optimizer steps (in total, counting resumed ones).
 
     ``resume_from`` is a checkpoint folder or an ``out_dir`` (its latest checkpoint); the run
-    then continues exactly where that one stopped. The run seeds the global generators it
-    uses; the caller's generators are left as they were.
+    then continues exactly where that one stopped. ``stop_after_s`` trains in pieces: after that many
+    seconds the run writes a checkpoint and returns (``result.finished`` is False), and a call with
+    ``resume_from`` goes on with the same schedule. The run seeds the global generators it uses; the
+    caller's generators are left as they were.
     """
+    if stop_after_s is not None and config.out_dir is None:
+        raise ValueError("stop_after_s needs config.out_dir: a run stopped for time must leave a checkpoint")
     with preserved_random_state():
         run = start_run(model, train_loader, config, resume_from)
         final_eval, last_checkpoint, steps = None, None, config.steps
+        done = run.start_step
         bar = tqdm(total=steps, initial=run.start_step, desc="training",
                    disable=not (progress and get_context().is_main))
         try:
             for step in range(run.start_step + 1, steps + 1):
                 lr = run.step()
+                done = step
                 bar.update(1)
-                if step % config.log_every == 0 or step == steps:
+                out_of_time = stop_after_s is not None and _agreed(time.perf_counter() - run.started > stop_after_s)
+                if step % config.log_every == 0 or step == steps or out_of_time:
                     bar.set_postfix(_postfix(run.log(step, lr)), refresh=False)
                 if heldout_loader is not None and (step == steps or _every(step, config.eval_every)):
                     final_eval = run.evaluate(step, heldout_loader)
-                if config.out_dir is not None and (step == steps or _every(step, config.checkpoint_every)):
+                if config.out_dir is not None and (step == steps or _every(step, config.checkpoint_every)
+                                                   or out_of_time):
                     last_checkpoint = run.save(step)
+                if out_of_time:
+                    break
         finally:
             bar.close()
         if heldout_loader is not None and final_eval is None and run.start_step >= steps:
@@ -325,7 +341,13 @@ def train(
         final_eval=final_eval,
         checkpoint=last_checkpoint,
         config=config.to_dict(),
+        steps_done=done,
     )
+
+
+def _agreed(flag: bool) -> bool:
+    """True when any process says so (every process then stops at the same step)."""
+    return bool(all_reduce_sum(torch.tensor(float(flag))).item() > 0)
 
 
 def _every(step: int, interval: int | None) -> bool:

@@ -183,10 +183,10 @@ def metrics_for(model: nn.Module) -> PretrainingMetrics | ClassificationMetrics:
     """The metrics a model trains and is evaluated with (through DDP and torch.compile wrappers)."""
     inner = getattr(model, "module", model)
     inner = getattr(inner, "_orig_mod", inner)
-    name = type(inner).__name__
-    if name not in TASK_METRICS:
-        raise ValueError(f"{name} has no training metrics: trainable models are {sorted(TASK_METRICS)}")
-    return TASK_METRICS[name]
+    for cls in type(inner).__mro__:  # a subclass trains with its base class's metrics
+        if cls.__name__ in TASK_METRICS:
+            return TASK_METRICS[cls.__name__]
+    raise ValueError(f"{type(inner).__name__} has no training metrics: trainable models are {sorted(TASK_METRICS)}")
 
 
 def evaluate(
