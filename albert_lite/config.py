@@ -24,10 +24,17 @@ _PRESETS: dict[str, dict[str, Any]] = {
 PRESETS = tuple(_PRESETS)
 
 
+def check_int(name: str, value: Any, low: int = 1, high: int | None = None, note: str = "") -> None:
+    """ValueError naming ``name`` unless ``value`` is an int in ``low..high`` (True is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        span = "a positive integer" if (low, high) == (1, None) else (
+            f"an integer of at least {low}" if high is None else f"an integer in {low}..{high}")
+        raise ValueError(f"{name}={value!r} is not allowed: it must be {span}{note}")
+
+
 def check_positive_int(name: str, value: Any) -> None:
-    """ValueError naming ``name`` unless ``value`` is a positive int (True is not a number here)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not allowed: it must be a positive integer")
+    """ValueError naming ``name`` unless ``value`` is a positive int."""
+    check_int(name, value)
 
 
 @dataclass(frozen=True)

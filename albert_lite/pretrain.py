@@ -53,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--vocab-size", type=int, default=30000, help="SentencePiece vocabulary size V")
     shape.add_argument("--embedding-size", type=int, help="E")
     shape.add_argument("--hidden-size", type=int, help="H")
-    shape.add_argument("--layers", type=int, help="L")
-    shape.add_argument("--heads", type=int, help="attention heads")
+    shape.add_argument("--num-layers", type=int, help="L")
+    shape.add_argument("--num-heads", type=int, help="attention heads")
     shape.add_argument("--intermediate-size", type=int, help="feed-forward width (default 4H)")
     shape.add_argument("--sharing", choices=SHARING_MODES, help="cross-layer parameter sharing")
     shape.add_argument("--group-size", type=int, help="M: layers per group of shared weights")
@@ -84,8 +84,8 @@ def model_config(args: argparse.Namespace, vocab_size: int) -> AlbertConfig:
     changes = {
         "embedding_size": args.embedding_size,
         "hidden_size": args.hidden_size,
-        "num_layers": args.layers,
-        "num_heads": args.heads,
+        "num_layers": args.num_layers,
+        "num_heads": args.num_heads,
         "intermediate_size": args.intermediate_size,
         "sharing": args.sharing,
         "group_size": args.group_size,

@@ -39,6 +39,7 @@ from albert_lite.data.toy import synthetic_batch
 from albert_lite.flops import flops, training_flops
 from albert_lite.interop import to_transformers
 from albert_lite.model import IGNORE_INDEX, read_positions
+from albert_lite.training.timing import synchronize, training_step
 
 QUICK_CONFIG = AlbertConfig(vocab_size=512, embedding_size=16, hidden_size=64, num_layers=2, num_heads=4)
 
@@ -82,11 +83,6 @@ def peak_flops(device: torch.device, override_tflops: float | None, bf16: bool) 
     if device.type != "cuda" or not bf16:
         return None
     return listed_peak_flops(torch.cuda.get_device_name(device))
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def interleaved(fns: dict[str, callable], repeats: int, device: torch.device, label: str = "") -> dict:
@@ -164,16 +160,8 @@ def step_functions(ours, theirs, batch: dict[str, torch.Tensor], device: torch.d
 
     def trainer(name, model, inputs):
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
-
-        def step() -> None:
-            with autocast():
-                loss = model(**inputs).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            step_losses[name].append(loss.detach())
-
-        return step
+        step = training_step(model, inputs, "bf16" if use_bf16 else "fp32", optimizer=optimizer)
+        return lambda: step_losses[name].append(step())
 
     def inferrer(encoder, inputs):
         def infer() -> None:

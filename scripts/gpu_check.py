@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from albert_lite.chapters.sizing import CHAPTERS, SUSTAINED_FLOPS, chapter_flops
 from albert_lite.data.toy import synthetic_batch  # noqa: E402
 from albert_lite.files import write_text_atomically  # noqa: E402
 from albert_lite.flops import training_flops  # noqa: E402
+from albert_lite.training.timing import seconds_per_call, training_step  # noqa: E402
 
 BENCH_CONFIG = {"full": AlbertConfig.from_preset("albert-base"),
                 "tiny": AlbertConfig(vocab_size=512, embedding_size=16, hidden_size=64, num_layers=2, num_heads=4)}
@@ -95,36 +97,15 @@ def run_chapter(stem: str, scale: str, timeout: float, workdir: Path, on_gpu: bo
             "peak_memory_gb": round(memory.peak, 2) if on_gpu and memory.peak is not None else None}
 
 
-def benchmark_step(config: AlbertConfig, batch_size: int, seq_len: int, device: torch.device, dtype: torch.dtype | None,
+def benchmark_step(config: AlbertConfig, batch_size: int, seq_len: int, device: torch.device, precision: str,
                    compile_model: bool, repeats: int) -> dict:
-    """Tokens per second and model FLOP/s of a training step (forward, backward, AdamW)."""
+    """Tokens per second and model FLOP/s of a training step (forward, backward, AdamW), median over repeats."""
     torch.manual_seed(0)
     model = AlbertForPreTraining(config).to(device)
-    step_model = torch.compile(model) if compile_model else model
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
     batch = synthetic_batch(config, batch_size, seq_len, device=device)
     batch.pop("attention_mask")
-
-    def step() -> float:
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            loss = step_model(**batch).loss
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        return loss.item()
-
-    for _ in range(2):  # warm-up (and compilation)
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = (time.perf_counter() - started) / repeats
+    step = training_step(model, batch, precision, forward=torch.compile(model) if compile_model else None)
+    seconds = statistics.median(seconds_per_call(step, device, repeats, warmup=2))  # warm-up: compilation
     tokens = batch_size * seq_len
     return {"step_ms": round(1000 * seconds, 2), "tokens_per_s": round(tokens / seconds, 1),
             "model_tflops": round(tokens * training_flops(config, seq_len) / seconds / 1e12, 3)}
@@ -136,9 +117,9 @@ def run_benchmark(scale: str, device: torch.device, deadline: float) -> dict:
     peak = peak_flops(name) if device.type == "cuda" else None
     fp16_ok = device.type == "cuda"
     bf16_ok = device.type == "cpu" or torch.cuda.is_bf16_supported()
-    variants = [("bf16", torch.bfloat16, bf16_ok), ("fp16 + grad scaler", torch.float16, fp16_ok)]
+    variants = [("bf16", "bf16", bf16_ok), ("fp16 + grad scaler", "fp16", fp16_ok)]
     rows = {}
-    for label, dtype, supported in variants:
+    for label, precision, supported in variants:
         for compiled in (False, True):
             key = f"{label}{', torch.compile' if compiled else ''}"
             if not supported:
@@ -149,7 +130,7 @@ def run_benchmark(scale: str, device: torch.device, deadline: float) -> dict:
                 rows[key] = {"skipped": "time limit"}
             else:
                 try:
-                    rows[key] = benchmark_step(config, batch_size, seq_len, device, dtype, compiled,
+                    rows[key] = benchmark_step(config, batch_size, seq_len, device, precision, compiled,
                                                repeats=20 if scale == "full" else 2)
                 except Exception as error:  # a failed variant is a finding, not a crash of the check
                     rows[key] = {"skipped": f"{type(error).__name__}: {error}"[:300]}

@@ -74,7 +74,8 @@ def test_learning_per_minute_reports_every_mark_beside_the_unigram_baseline(tmp_
     assert [r["recipe"] for r in records] == ["chapter 7", "candidate"]
     for record in records:
         assert [round(m["minutes"], 3) for m in record["marks"]] == [0.01, 0.02, 0.03]
-        assert all(0 <= m["mlm_accuracy"] <= 1 for m in record["marks"]) and 0 < record["unigram_accuracy"] < 1
+        assert all(0 <= m["mask_accuracy"] <= 1 and m["mask_n"] > 0 for m in record["marks"])
+        assert 0 < record["unigram_accuracy"] < 1
         steps = [m["steps"] for m in record["marks"]]
         assert steps == sorted(steps) and steps[0] > 0
     assert "unigram baseline" in result.stdout

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
-from albert_lite.chapters import experiments as ex
-from albert_lite.chapters import readings
+from albert_lite import AlbertForPreTraining, count_parameters
+from albert_lite.chapters import ablations, baselines, experiment_settings, probes, readings, sentence_tasks, smoothness
+from albert_lite.chapters.experiment_settings import prepare, settings
 
 
 def check_run_line(frame: pd.DataFrame, models: int):
@@ -17,8 +18,8 @@ def check_run_line(frame: pd.DataFrame, models: int):
 
 
 def test_sop_vs_nsp_measures_every_task_with_the_head_and_a_probe():
-    frame = ex.sop_vs_nsp("tiny", progress=False)
-    seeds = ex.sop_vs_nsp_settings("tiny")[1].seeds
+    frame = sentence_tasks.sop_vs_nsp("tiny", progress=False)
+    seeds = experiment_settings.sop_vs_nsp_settings("tiny")[1].seeds
     assert list(frame["trained with"]) == ["MLM only", "MLM + NSP", "MLM + SOP"] * len(seeds)
     for column in ("MLM acc %", "NSP head %", "SOP head %", "NSP probe %", "SOP probe %", "NSP majority %"):
         assert frame[column].between(0, 100).all(), column
@@ -29,7 +30,7 @@ def test_sop_vs_nsp_measures_every_task_with_the_head_and_a_probe():
 
 
 def test_sharing_ablation_counts_follow_the_sharing():
-    frame = ex.sharing_ablation("tiny", progress=False)
+    frame = ablations.sharing_ablation("tiny", progress=False)
     assert list(frame["strategy"][:4]) == ["none", "attention", "ffn", "all"]
     params = dict(zip(frame["strategy"], frame["parameters"], strict=False))
     assert params["all"] < params["ffn"] < params["attention"] < params["none"]
@@ -38,27 +39,27 @@ def test_sharing_ablation_counts_follow_the_sharing():
 
 
 def test_embedding_ablation_rows():
-    s = ex.settings("tiny")
-    frame = ex.embedding_ablation("tiny", progress=False)
+    s = settings("tiny")
+    frame = ablations.embedding_ablation("tiny", progress=False)
     assert len(frame) == 2 * len(s.embedding_sizes)
     assert set(frame["sharing"]) == {"none", "all"}
     for sharing in ("none", "all"):
         rows = frame[frame["sharing"] == sharing].sort_values("E")
         # A larger E costs (V + positions + types) x dE more in the tables; at E = H the projection goes.
         assert rows["parameters"].is_monotonic_increasing and rows["parameters"].is_unique
-        assert list(rows["parameters"]) == [ex.count_parameters(s.model_config(ex.prepare(s).tokenizer.vocab_size,
+        assert list(rows["parameters"]) == [count_parameters(s.model_config(prepare(s).tokenizer.vocab_size,
                                             sharing=sharing, embedding_size=e))["total"] for e in rows["E"]]
 
 
 def test_depth_keeps_parameters_equal():
-    frame = ex.depth_at_equal_params("tiny", progress=False)
+    frame = ablations.depth_at_equal_params("tiny", progress=False)
     assert frame["parameters"].nunique() == 1
-    assert list(frame["L"]) == list(ex.settings("tiny").depths)
+    assert list(frame["L"]) == list(settings("tiny").depths)
 
 
 def test_layer_smoothness_per_layer_measures():
-    frame = ex.layer_smoothness("tiny", progress=False)
-    s = ex.settings("tiny")
+    frame = smoothness.layer_smoothness("tiny", progress=False)
+    s = settings("tiny")
     assert list(frame["model"].unique()) == ["not shared", "all shared"]
     assert list(frame["weights"].unique()) == ["trained", "random"]
     assert len(frame) == 2 * 2 * len(s.seeds) * s.num_layers
@@ -73,21 +74,21 @@ def test_probe_learns_a_separable_problem():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(400, 8, generator=g)
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
-    assert ex.probe_accuracy(x[:300], y[:300], x[300:], y[300:]) > 0.9
+    assert probes.probe_accuracy(x[:300], y[:300], x[300:], y[300:]) > 0.9
     noise = torch.randint(0, 2, (400,), generator=g)
-    assert ex.probe_accuracy(x[:300], noise[:300], x[300:], noise[300:]) < 0.7
+    assert probes.probe_accuracy(x[:300], noise[:300], x[300:], noise[300:]) < 0.7
 
 
 def test_transition_distances_vanish_when_layers_stop_moving():
-    s = ex.settings("tiny")
-    data = ex.prepare(s)
-    model = ex.AlbertForPreTraining(s.model_config(data.tokenizer.vocab_size))
+    s = settings("tiny")
+    data = prepare(s)
+    model = AlbertForPreTraining(s.model_config(data.tokenizer.vocab_size))
     batch = next(iter(data.loader("heldout", "sop", 4)))
     with torch.no_grad():  # all-zero blocks send every vector to 0: after layer 1 nothing moves
         for block in list(model.albert.encoder.attention) + list(model.albert.encoder.ffn):
             for p in block.parameters():
                 p.zero_()
-    frame = ex.transition_distances(model, batch)
+    frame = smoothness.transition_distances(model, batch)
     assert frame["L2 distance"].iloc[1:].max() < 1e-4
 
 
@@ -109,27 +110,27 @@ def test_the_sentence_head_reading_follows_the_numbers():
 
 def test_word_overlap_solves_topic_nsp_and_not_sop():
     """The chapter's trivial baseline: vocabulary gives NSP away on the topic corpus, and says nothing of order."""
-    _, s = ex.sop_vs_nsp_settings("tiny")
-    data = ex.prepare(s)
-    nsp, sop = ex.word_overlap_baseline(data, "nsp"), ex.word_overlap_baseline(data, "sop")
+    _, s = experiment_settings.sop_vs_nsp_settings("tiny")
+    data = prepare(s)
+    nsp, sop = baselines.word_overlap_baseline(data, "nsp"), baselines.word_overlap_baseline(data, "sop")
     assert nsp["word-overlap accuracy %"] > 80 and nsp["n"] == len(data.dataset("heldout", "nsp").examples)
     assert abs(sop["word-overlap accuracy %"] - 50) < 4 * sop["s.e. %"]
 
 
 def test_segment_starts_count_segments_that_keep_their_sentence_opening():
     """Short pairs cut a long sentence at both ends: few segments keep its first words; long pairs keep more."""
-    short, long = ex.prepare(ex.settings("tiny", seq_len=24)), ex.prepare(ex.settings("tiny", seq_len=128))
-    cut, roomy = ex.segment_starts(short), ex.segment_starts(long)
+    short, long = prepare(settings("tiny", seq_len=24)), prepare(settings("tiny", seq_len=128))
+    cut, roomy = baselines.segment_starts(short), baselines.segment_starts(long)
     assert cut["room per segment"] == 10.5 and cut["tokens per sentence"] > 2 * cut["room per segment"]
     assert cut["segments"] == 2 * len(short.dataset("train", "sop").examples)
     assert cut["segments that begin a sentence %"] < 15 < 50 < roomy["segments that begin a sentence %"]
 
 
 def test_sentence_order_with_room_records_a_curve_per_seed():
-    frame = ex.sentence_order_with_room("tiny", progress=False)
-    _, s = ex.roomy_pairs_settings("tiny")
+    frame = sentence_tasks.sentence_order_with_room("tiny", progress=False)
+    _, s = experiment_settings.roomy_pairs_settings("tiny")
     assert set(frame["seed"]) == set(s.seeds) and frame["step"].max() == s.steps
-    assert list(frame.attrs["pairs"]["tokens per pair"]) == [ex.settings("tiny").seq_len, s.seq_len]
+    assert list(frame.attrs["pairs"]["tokens per pair"]) == [settings("tiny").seq_len, s.seq_len]
     assert frame.attrs["pairs"]["bag-of-words %"].between(0, 100).all()
     for column in ("SOP acc %", "SOP majority %", "MLM acc %"):
         assert frame[column].between(0, 100).all(), column
@@ -140,8 +141,8 @@ def test_sentence_order_with_room_records_a_curve_per_seed():
 
 def test_a_bag_of_words_reads_order_words_only_when_it_knows_which_segment_holds_them():
     """On the topic corpus each sentence opens with its ordinal: which ordinal sits in A tells the order."""
-    _, s = ex.sop_vs_nsp_settings("tiny")
-    data = ex.prepare(s)
-    sop = ex.bag_of_words_baseline(data, "sop")
+    _, s = experiment_settings.sop_vs_nsp_settings("tiny")
+    data = prepare(s)
+    sop = baselines.bag_of_words_baseline(data, "sop")
     assert sop["n"] == len(data.dataset("heldout", "sop").examples) and sop["training pairs"] > 0
     assert sop["bag-of-words accuracy %"] - sop["majority class %"] > 3 * sop["s.e. %"]

@@ -85,3 +85,15 @@ def test_a_model_that_copies_its_input_scores_at_kept_targets_only():
     assert scores["mlm_kept_accuracy"] == 1.0
     assert scores["mlm_mask_accuracy"] == 0.0 and scores["mlm_random_accuracy"] == 0.0
     assert scores["mlm_accuracy"] == pytest.approx(1 / 3)
+
+
+def test_a_list_of_batches_gives_the_same_targets_and_answers_and_a_shuffled_loader_is_refused():
+    torch.manual_seed(0)
+    model = AlbertForPreTraining(AlbertConfig(vocab_size=20, embedding_size=8, hidden_size=16, num_layers=1,
+                                              num_heads=2, max_position_embeddings=8))
+    loader = make_loader(_Pairs(), 2, shuffle=False, drop_last=False, collate_fn=collate)
+    batches = list(loader)
+    assert masked_targets(batches)["target"].tolist() == masked_targets(loader)["target"].tolist()
+    assert masked_predictions(model, batches).tolist() == masked_predictions(model, loader).tolist()
+    with pytest.raises(ValueError, match="in order"):
+        masked_targets(make_loader(_Pairs(), 2, shuffle=True, drop_last=False, collate_fn=collate))

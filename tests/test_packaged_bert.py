@@ -7,14 +7,9 @@ import torch
 import transformers
 
 from albert_lite import AlbertForPreTraining, AlbertModel, count_parameters, num_parameters
+from albert_lite.chapters.retrieval import mean_pool, paragraph_halves, retrieval_accuracy, sentence_embeddings
 from albert_lite.interop import from_transformers
-from albert_lite.interop.packaged import (
-    load_packaged_bert,
-    mean_pool,
-    paragraph_halves,
-    retrieval_accuracy,
-    sentence_embeddings,
-)
+from albert_lite.interop.packaged import load_packaged_bert
 
 SENTENCES = [
     "The state of the Union is strong.",

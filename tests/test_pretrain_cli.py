@@ -12,7 +12,7 @@ from albert_lite.training.checkpoints import load_pretrained
 
 TINY = [
     "--corpus", "synthetic", "--max-documents", "30", "--vocab-size", "90", "--embedding-size", "16",
-    "--hidden-size", "32", "--layers", "2", "--heads", "2", "--seq-len", "48", "--batch-size", "8",
+    "--hidden-size", "32", "--num-layers", "2", "--num-heads", "2", "--seq-len", "48", "--batch-size", "8",
     "--eval-batches", "2", "--log-every", "1", "--no-progress",
 ]
 

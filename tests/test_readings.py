@@ -109,7 +109,7 @@ def test_models_on_the_unigram_plateau_are_named():
     assert "exactly" not in readings.describe_masked_lm(frame.iloc[1:], ["E"])
     close = frame.assign(**{"MLM acc %": [21.78, 23.0, 26.8]})
     text = readings.describe_masked_lm(close, ["E"])
-    assert "1 of 3 trained models beat" in text and "1 are above it by less than three standard errors (E 32)" in text
+    assert "1 of 3 trained models beat" in text and "1 are above it by less than 3 standard errors (E 32)" in text
 
 
 def _pairs(tokens: int, starts: float, words: float) -> dict:

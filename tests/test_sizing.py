@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from albert_lite import AlbertForPreTraining
-from albert_lite.chapters import experiments, sizing
+from albert_lite.chapters import ablations, experiment_settings, probes, sentence_tasks, sizing, smoothness
 from albert_lite.flops import training_flops
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +32,8 @@ def test_the_training_chapters_do_train_at_the_full_scale():
 
 def test_a_workload_is_steps_times_tokens_times_flops_per_token():
     run = sizing.chapter_workloads("07_pretraining", "full")[0]
-    recipe = experiments.pretraining_recipe("full")
-    assert run.flops == recipe["steps"] * recipe["batch_size"] * recipe["seq_len"] * training_flops(run.config,
+    recipe = experiment_settings.pretraining_recipe("full")
+    assert run.flops == recipe.steps * recipe.batch_size * recipe.seq_len * training_flops(run.config,
                                                                                                     run.seq_len)
 
 
@@ -50,21 +51,26 @@ def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, c
 
     def fake_pretrain(config, data, task, s, seed=0, progress=False, evaluations=0):
         trained.append((config.to_dict(), s.steps, s.batch_size, s.seq_len))
-        history = experiments.pd.DataFrame([{"step": s.steps, "heldout_sentence_examples": 8.0,
+        history = pd.DataFrame([{"step": s.steps, "heldout_sentence_examples": 8.0,
                                              "heldout_sentence_accuracy": 0.5, "heldout_sentence_label_1_share": 0.5,
                                              "heldout_sentence_predicted_1_share": 0.5, "heldout_mlm_accuracy": 0.0}])
         result = SimpleNamespace(wall_time=0.0, device="cpu", precision="fp32", history=history)
         return AlbertForPreTraining(config), result
 
     monkeypatch.setenv("ALBERT_LITE_WORKERS", "1")  # in this process, where the stand-ins are
-    monkeypatch.setattr(experiments, "pretrain", fake_pretrain)
-    monkeypatch.setattr(experiments, "heldout_scores", lambda *a, **k: {
-        "mlm_accuracy": 0.0, "sentence_accuracy": 0.5, "mlm_loss": 0.0, "sentence_examples": 8.0, "mlm_tokens": 8.0,
-        "sentence_label_1_share": 0.5, "sentence_predicted_1_share": 0.5})
-    monkeypatch.setattr(experiments, "probe_accuracy", lambda *a, **k: 0.5)
-    monkeypatch.setattr(experiments, "transition_distances", lambda *a, **k: experiments.pd.DataFrame(
+    scores = {"mlm_accuracy": 0.0, "sentence_accuracy": 0.5, "mlm_loss": 0.0, "sentence_examples": 8.0,
+              "mlm_tokens": 8.0, "sentence_label_1_share": 0.5, "sentence_predicted_1_share": 0.5}
+    for module in (ablations, sentence_tasks, smoothness, probes):  # each looks the stand-ins up in its own names
+        for name, stand_in in (("pretrain", fake_pretrain), ("heldout_scores", lambda *a, **k: scores),
+                               ("probe_accuracy", lambda *a, **k: 0.5)):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, stand_in)
+    monkeypatch.setattr(smoothness, "transition_distances", lambda *a, **k: pd.DataFrame(
         {"layer": [1], "L2 distance": [0.0], "cosine similarity": [1.0], "angle (degrees)": [0.0]}))
-    getattr(experiments, experiment)(scale="tiny", progress=False)
+    experiment_module = {"embedding_ablation": ablations, "sharing_ablation": ablations,
+                         "depth_at_equal_params": ablations, "sentence_order_with_room": sentence_tasks,
+                         "layer_smoothness": smoothness, "sop_vs_nsp": sentence_tasks}[experiment]
+    getattr(experiment_module, experiment)(scale="tiny", progress=False)
     planned = [w for w in sizing.chapter_workloads(chapter, "tiny") if share is None or w.name.startswith(share)]
     as_planned = [({**w.config.to_dict(), "vocab_size": 0}, w.steps, w.batch_size, w.seq_len) for w in planned]
     as_trained = [({**c, "vocab_size": 0}, steps, batch, seq) for c, steps, batch, seq in trained]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import statistics
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from ..flops import flops
 from ..model import AlbertForPreTraining
 from ..runtime import pick_device, preserved_random_state, seed_everything
 from ..training.optimizers import OPTIMIZERS, build_optimizer
+from ..training.timing import seconds_per_call, training_step
 
 COLUMNS = (
     "model", "parameters", "weight_bytes", "gradient_bytes", "optimizer_bytes", "activation_peak_bytes",
@@ -118,16 +118,7 @@ def _cuda_activation_bytes(model: torch.nn.Module, batch: Mapping[str, torch.Ten
 
 def _timed(fn: Callable[[], object], device: torch.device, repeats: int) -> float:
     """Median wall time of ``fn`` in milliseconds (after the caller's warm-up)."""
-    times = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return 1000 * statistics.median(seconds_per_call(fn, device, repeats))
 
 
 def profile_memory_and_speed(
@@ -211,12 +202,7 @@ def _profile_one(
     else:
         activation_bytes = saved_activation_bytes(model, inputs)
 
-    def train_step() -> None:
-        model(**inputs).loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-
-    train_ms = _timed(train_step, device, repeats)
+    train_ms = _timed(training_step(model, inputs, optimizer=opt), device, repeats)
 
     model.eval()
     encoder_inputs = {k: inputs[k] for k in ("input_ids", "token_type_ids", "attention_mask")}

@@ -14,43 +14,37 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..statistics import NOISE_FACTOR, beyond_noise, majority_share, standard_error
+from ..training.masked_lm import MODEL, NEIGHBOURS, UNIGRAM, MaskedLMEvidence
 from .paper import PAPER_TABLE_5
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-# A difference between two means "exceeds the noise" when it is larger than this many standard
-# errors of the difference (about a 95% two-sided criterion).
-NOISE_FACTOR = 2.0
-
-
-def standard_error(accuracy_percent: float, n: float) -> float:
-    """The standard error, in percentage points, of an accuracy given in % and measured on ``n`` examples."""
-    p = accuracy_percent / 100
-    return 100 * math.sqrt(max(p * (1 - p), 0.0) / n) if n else math.nan
 
 
 # --------------------------------------------------------------------------- sentence heads
 
 
-def sentence_head_diagnostics(scores: dict) -> dict:
-    """What a sentence accuracy means: its n and standard error, the majority-class baseline, and how often
-    the head says "1" (0% or 100% is a head that always answers the same)."""
-    n, accuracy = scores["sentence_examples"], scores["sentence_accuracy"]
-    positive = scores["sentence_label_1_share"]
-    return {"SOP n": int(n), "SOP s.e. %": standard_error(100 * accuracy, n),
-            "SOP majority %": 100 * max(positive, 1 - positive),
-            "SOP says 1 %": 100 * scores["sentence_predicted_1_share"]}
+def sentence_head_diagnostics(scores: dict, task: str = "sop") -> dict:
+    """What a sentence head's accuracy (from :func:`~albert_lite.training.evaluate`) means: its n and standard
+    error, the majority-class baseline, and how often the head says "1" (0% or 100%: it always answers the same).
+    The columns are named after the task: "SOP n", "SOP s.e. %", "SOP majority %", "SOP says 1 %"."""
+    n, accuracy, name = scores["sentence_examples"], scores["sentence_accuracy"], task.upper()
+    return {f"{name} n": int(n), f"{name} s.e. %": standard_error(100 * accuracy, n),
+            f"{name} majority %": 100 * majority_share(scores["sentence_label_1_share"]),
+            f"{name} says 1 %": 100 * scores["sentence_predicted_1_share"]}
 
 
 def describe_sentence_heads(frame: pd.DataFrame) -> str:
     """A reading of the SOP columns, generated from them: which heads learned, which always answer the same,
     and (when the table has it) whether the others fit their own training pairs."""
     stuck = frame[(frame["SOP says 1 %"] <= 0.5) | (frame["SOP says 1 %"] >= 99.5)]
-    learned = frame["SOP acc %"] - frame["SOP majority %"] > 3 * frame["SOP s.e. %"]
+    learned = frame["SOP acc %"] - frame["SOP majority %"] > NOISE_FACTOR * frame["SOP s.e. %"]
     n = int(frame["SOP n"].iloc[0])
     line = (f"Sentence heads on {n} held-out pairs: {int(learned.sum())} of {len(frame)} trained heads beat the "
-            f"majority-class baseline ({frame['SOP majority %'].iloc[0]:.1f}%) by more than three standard errors")
+            f"majority-class baseline ({frame['SOP majority %'].iloc[0]:.1f}%) by more than {NOISE_FACTOR:g} standard "
+            "errors")
     if len(stuck):
         line += (f"; {len(stuck)} answer the same class for every pair, so their accuracy is just that label's share "
                  "(the head has learned nothing, whatever the model's masked-LM accuracy)")
@@ -63,20 +57,21 @@ def describe_sentence_heads(frame: pd.DataFrame) -> str:
 
 
 def words_show_the_answer(pairs: dict) -> bool:
-    """Whether the bag-of-words baseline beats the majority class by more than three standard errors."""
-    return pairs["bag-of-words %"] - pairs["majority class %"] > 3 * pairs["bag-of-words s.e. %"]
+    """Whether the bag-of-words baseline beats the majority class by more than NOISE_FACTOR standard errors."""
+    return pairs["bag-of-words %"] - pairs["majority class %"] > NOISE_FACTOR * pairs["bag-of-words s.e. %"]
 
 
 def describe_pairs(pairs: dict) -> str:
-    """One line on what pairs of a given length hold (:func:`experiments.pair_evidence`): room against sentence
-    length, segments that keep their sentence's opening, and what a bag of words reads from them."""
+    """One line on what pairs of a given length hold (:func:`~albert_lite.chapters.baselines.pair_evidence`):
+    room against sentence length, segments that keep their sentence's opening, and what a bag of words reads
+    from them."""
     reads = "beyond" if words_show_the_answer(pairs) else "not beyond"
     return (f"{pairs['tokens per pair']} tokens a pair: room for {pairs['room per segment']:.1f} tokens a segment "
             f"against {pairs['tokens per sentence']:.1f} a sentence; {pairs['segments that begin a sentence %']:.1f}% "
             f"of {pairs['segments']} training segments begin where their sentence begins; a bag of words (which "
             f"pieces sit in A, which in B) scores {pairs['bag-of-words %']:.1f}% ± {pairs['bag-of-words s.e. %']:.1f} "
             f"on {pairs['held-out pairs']} held-out pairs, {reads} the majority class "
-            f"({pairs['majority class %']:.1f}%) by three standard errors")
+            f"({pairs['majority class %']:.1f}%) by {NOISE_FACTOR:g} standard errors")
 
 
 def describe_sentence_evidence(pairs: dict, head_accuracy: float, head_train_accuracy: float) -> str:
@@ -85,7 +80,7 @@ def describe_sentence_evidence(pairs: dict, head_accuracy: float, head_train_acc
     lines = [describe_pairs(pairs),
              f"the model's head: {head_accuracy:.1f}% on the held-out pairs, {head_train_accuracy:.1f}% on pairs it "
              "was trained on"]
-    if head_accuracy - pairs["majority class %"] > 3 * pairs["bag-of-words s.e. %"]:
+    if head_accuracy - pairs["majority class %"] > NOISE_FACTOR * pairs["bag-of-words s.e. %"]:
         lines.append("The head has learned the task beyond the majority class.")
     elif words_show_the_answer(pairs):
         lines.append("The words of a pair show part of the answer and the head has not learned even that, on its "
@@ -104,7 +99,7 @@ def describe_roomy_pairs(curves: pd.DataFrame) -> str:
     lines = [describe_pairs(short), describe_pairs(long)]
     learned_seeds = 0
     for seed, rows in curves.groupby("seed"):
-        beyond = rows[rows["SOP acc %"] - rows["SOP majority %"] > 3 * rows["SOP s.e. %"]]
+        beyond = rows[rows["SOP acc %"] - rows["SOP majority %"] > NOISE_FACTOR * rows["SOP s.e. %"]]
         last = rows.iloc[-1]
         learned = not beyond.empty and beyond["step"].iloc[-1] == last["step"]
         learned_seeds += learned
@@ -136,11 +131,12 @@ def describe_masked_lm(frame: pd.DataFrame, labels: Sequence[str]) -> str:
     starts from."""
     unigram, n = frame["MLM unigram %"].iloc[0], int(frame["MLM n"].iloc[0])
     se = frame["MLM acc %"].map(lambda a: standard_error(a, n))
-    above = frame["MLM acc %"] - unigram > 3 * se
+    above = frame["MLM acc %"] - unigram > NOISE_FACTOR * se
     exact = (frame["MLM acc %"] - unigram).abs() < 100 / (2 * n)  # the same count of correct tokens
-    near = ((frame["MLM acc %"] - unigram).abs() <= 3 * se) & ~exact
+    near = ((frame["MLM acc %"] - unigram).abs() <= NOISE_FACTOR * se) & ~exact
     line = (f"Masked LM on {n} held-out tokens: {int(above.sum())} of {len(frame)} trained models beat the unigram "
-            f"baseline (always the most frequent piece, {unigram:.1f}%) by more than three standard errors")
+            f"baseline (always the most frequent piece, {unigram:.1f}%) by more than {NOISE_FACTOR:g} standard "
+            "errors")
 
     def named(rows: pd.Series) -> str:
         records = frame.loc[rows, list(labels)].to_dict("records")
@@ -151,9 +147,47 @@ def describe_masked_lm(frame: pd.DataFrame, labels: Sequence[str]) -> str:
                  "piece at every mask, having not yet learned to use the context, so their equal accuracies are the "
                  "baseline's, not a measurement of the model")
     if near.any():
-        line += (f"; {int(near.sum())} are above it by less than three standard errors ({named(near)}): at this n "
-                 "the test cannot tell them from the baseline")
+        line += (f"; {int(near.sum())} are above it by less than {NOISE_FACTOR:g} standard errors "
+                 f"({named(near)}): at this n the test cannot tell them from the baseline")
     return line + "."
+
+
+def masked_lm_phase(evidence: MaskedLMEvidence, kept_accuracy: float | None = None) -> str:
+    """Which of the three phases of masked-LM training a model is in, from its answers at [MASK]:
+    "frequency" (no better than the unigram), "copying" (the same, while it returns its input where it sees
+    it), "near neighbours" (beyond the unigram, not beyond a table of neighbours) or "context"."""
+    if not evidence.versus(MODEL, UNIGRAM)[2] or evidence.versus(MODEL, UNIGRAM)[0] < 0:
+        unigram = evidence.accuracy(UNIGRAM)[0]
+        return "copying" if kept_accuracy is not None and kept_accuracy > unigram + 20 else "frequency"
+    better, _, real = evidence.versus(MODEL, NEIGHBOURS)
+    return "context" if real and better > 0 else "near neighbours"
+
+
+def describe_masked_lm_evidence(evidence: MaskedLMEvidence, kept_accuracy: float | None = None) -> str:
+    """The model's [MASK]-position accuracy beside both baselines, the paired differences, and the phase."""
+    (model, model_se), (table, _), (unigram, _) = (evidence.accuracy(name) for name in (MODEL, NEIGHBOURS, UNIGRAM))
+    documents = len(set(evidence.documents.tolist()))
+    lines = [f"At {evidence.n:,} held-out [MASK] targets from {documents} documents: the model {model:.1f}% ± "
+             f"{model_se:.1f}, the neighbour table {table:.1f}%, the unigram {unigram:.1f}% (standard errors "
+             "clustered by document; differences paired target by target)."]
+    for name in (UNIGRAM, NEIGHBOURS):
+        d, se, real = evidence.versus(MODEL, name)
+        side = "above" if d > 0 else "below"
+        lines.append(f"model minus {name}: {d:+.1f} ± {se:.1f} points, "
+                     + (f"{side} it beyond the noise" if real else f"within {NOISE_FACTOR:g} standard errors"))
+    phase = masked_lm_phase(evidence, kept_accuracy)
+    copies = f" (it returns {kept_accuracy:.0f}% of the pieces it sees unmasked)" if kept_accuracy is not None else ""
+    lines.append({
+        "frequency": "Phase: frequency. At [MASK] the model answers what a unigram table answers" + copies + ".",
+        "copying": "Phase: copying. At [MASK] the model answers what a unigram table answers, while it copies its "
+                   "input where the input shows the target" + copies + ": the all-position accuracy measures the copy, "
+                   "not the context.",
+        "near neighbours": "Phase: leaving the plateau. The model beats frequency at [MASK] but not yet a table of "
+                           "the neighbouring pieces" + copies + ".",
+        "context": "Phase: context. The model beats even the neighbour table at [MASK]: it reads more of the "
+                   "sentence than the pieces on either side" + copies + ".",
+    }[phase])
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- means over seeds
@@ -183,7 +217,7 @@ def difference(summary: pd.DataFrame, label: str, metric: str, a: str, b: str) -
     rows = summary.set_index(label)
     d = rows.loc[a, metric] - rows.loc[b, metric]
     se = math.hypot(rows.loc[a, _pm(metric)], rows.loc[b, _pm(metric)])
-    return float(d), float(se), bool(abs(d) > NOISE_FACTOR * se) if not math.isnan(se) else False
+    return float(d), float(se), beyond_noise(float(d), float(se))
 
 
 def noise_words(se: float, beyond: bool) -> str:
@@ -213,30 +247,6 @@ def describe_ordering(summary: pd.DataFrame, label: str, metric: str, paper: str
                      f"{'agrees' if same else 'disagrees'}")
     lines.append(f"{agree} of {len(ranked) - 1} neighbouring pairs in the paper's order agree in sign.")
     return "\n".join(lines)
-
-
-def plot_means(summary: pd.DataFrame, label: str, metric: str, paper: str | None = None,
-               title: str = "") -> Figure:
-    """Our means with their standard errors over seeds as bars, and the paper's figures on a second axis."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(summary)), 3.8))
-    x = range(len(summary))
-    ax.bar(x, summary[metric], yerr=summary[_pm(metric)], capsize=4, alpha=0.8, label=f"ours ({metric})")
-    low = (summary[metric] - 3 * summary[_pm(metric)].fillna(0)).min()
-    high = (summary[metric] + 3 * summary[_pm(metric)].fillna(0)).max()
-    ax.set(ylim=(max(0, low - 0.1 * (high - low)), high + 0.1 * (high - low)), ylabel=metric)
-    ax.set_xticks(list(x), [str(v) for v in summary[label]], rotation=20, ha="right")
-    if paper is not None and summary[paper].notna().any():
-        twin = ax.twinx()
-        twin.plot(list(x), summary[paper], "kD", label=f"paper ({paper})")
-        twin.set_ylabel(paper)
-        twin.legend(loc="upper right", fontsize=8)
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(title or f"{metric}: mean ± standard error over {int(summary['seeds'].min())} seeds", fontsize=10)
-    ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return fig
 
 
 # --------------------------------------------------------------------------- Table 5

@@ -1,16 +1,16 @@
 """How long each chapter trains, predicted from its FLOPs before it runs.
 
 Every training run of a chapter is listed here from the settings the chapter itself uses
-(``albert_lite.experiments``), so a change of settings changes the prediction. A run's work is
-steps x batch x sequence length x the FLOPs of one training step per token
-(:func:`albert_lite.flops.training_flops`). Dividing by a throughput gives seconds: for a Colab
+(``albert_lite.chapters.experiment_settings`` and the experiments' own lists of models), so a change of
+settings changes the prediction. A run's work is steps x batch x sequence length x the FLOPs of one
+training step per token (:func:`albert_lite.flops.training_flops`). Dividing by a throughput gives seconds: for a Colab
 T4 a stated, conservative figure; for the machine at hand one measured on a few timed steps.
 Data preparation and evaluation are not counted: :data:`SETUP_ALLOWANCE_S` is kept for them.
 """
 
 from __future__ import annotations
 
-import time
+import statistics
 from dataclasses import dataclass
 
 import torch
@@ -18,9 +18,20 @@ import torch
 from ..config import AlbertConfig
 from ..flops import flops, training_flops
 from ..runtime import pick_device
-from . import experiments
+from .ablations import depth_variants, embedding_variants, sharing_variants
+from .experiment_settings import (
+    ExperimentSettings,
+    finetuning_recipe,
+    pretraining_recipe,
+    roomy_pairs_settings,
+    settings,
+    smoothness_settings,
+    sop_vs_nsp_settings,
+)
 from .runs import worker_count
 from .scale import get_scale
+from .sentence_tasks import TABLE_5_MODELS
+from .smoothness import FIGURE_1_MODELS
 
 # FLOP/s that a training step sustains, conservatively. The T4 peaks at 65 TFLOP/s in fp16 on its
 # tensor cores; a small Transformer's step reaches a fraction of that (small matrices, optimizer,
@@ -71,16 +82,9 @@ class Workload:
         return self.steps * self.batch_size * self.seq_len * self.flops_per_token
 
 
-def _ablation_workloads(title: str, variants: list[tuple[dict, dict]], s: experiments.ExperimentSettings):
+def _ablation_workloads(title: str, variants: list[tuple[dict, dict]], s: ExperimentSettings):
     return [Workload(f"{title}: {changes}, seed {seed}", s.model_config(s.vocab_size, **changes), s.steps,
                      s.batch_size, s.seq_len) for changes, _ in variants for seed in s.seeds]
-
-
-def _recipe_config(recipe: dict, **changes) -> AlbertConfig:
-    shape = dict(vocab_size=recipe["vocab_size"], embedding_size=recipe["embedding_size"],
-                 hidden_size=recipe["hidden_size"], num_layers=recipe["num_layers"], num_heads=recipe["num_heads"],
-                 max_position_embeddings=recipe["seq_len"], sharing=recipe["sharing"])
-    return AlbertConfig(**{**shape, **changes})
 
 
 # The chapters whose models train through chapters.runs, side by side on a CPU's cores.
@@ -92,32 +96,32 @@ def chapter_workloads(chapter: str, scale: str | None = None) -> list[Workload]:
     if chapter not in CHAPTERS:
         raise ValueError(f"chapter={chapter!r} is not known: choose one of {CHAPTERS}")
     scale = scale or get_scale()
-    s = experiments.settings(scale)
+    s = settings(scale)
     if chapter == "02_factorized_embedding":
-        _, roomy = experiments.roomy_pairs_settings(scale)
-        return (_ablation_workloads("Table 3", experiments.embedding_variants(s), s)
+        _, roomy = roomy_pairs_settings(scale)
+        return (_ablation_workloads("Table 3", embedding_variants(s), s)
                 + _ablation_workloads("pairs with room", [(dict(sharing="all"), {})], roomy))
     if chapter == "03_cross_layer_sharing":
-        smooth = experiments.smoothness_settings(s, scale)
-        figure1 = [(dict(sharing=sharing), {}) for _, sharing in experiments.FIGURE_1_MODELS]
-        return (_ablation_workloads("Table 4", experiments.sharing_variants(s), s)
-                + _ablation_workloads("Table 11", experiments.depth_variants(s), s)
+        smooth = smoothness_settings(s, scale)
+        figure1 = [(dict(sharing=sharing), {}) for _, sharing in FIGURE_1_MODELS]
+        return (_ablation_workloads("Table 4", sharing_variants(s), s)
+                + _ablation_workloads("Table 11", depth_variants(s), s)
                 + _ablation_workloads("Figure 1", figure1, smooth))
     if chapter == "06_sop_vs_nsp":
-        _, table5 = experiments.sop_vs_nsp_settings(scale)
+        _, table5 = sop_vs_nsp_settings(scale)
         return [Workload(f"Table 5: {name}, seed {seed}", table5.model_config(table5.vocab_size), table5.steps,
                          table5.batch_size, table5.seq_len)
-                for seed in table5.seeds for name, _ in experiments.TABLE_5_MODELS]
-    recipe = experiments.pretraining_recipe(scale)
-    pretrain = Workload("pretraining (chapter 7's recipe)", _recipe_config(recipe), recipe["steps"],
-                        recipe["batch_size"], recipe["seq_len"])
+                for seed in table5.seeds for name, _ in TABLE_5_MODELS]
+    recipe = pretraining_recipe(scale)
+    pretrain = Workload("pretraining (chapter 7's recipe)", recipe.model_config(), recipe.steps, recipe.batch_size,
+                        recipe.seq_len)
     if chapter == "07_pretraining":
         return [pretrain]
     if chapter == "09_finetuning":
-        tune = experiments.finetuning_recipe(scale)
-        bert = _recipe_config(recipe, embedding_size=recipe["hidden_size"], sharing="none")
-        runs = [pretrain, Workload("pretraining the BERT-shaped model", bert, recipe["steps"], recipe["batch_size"],
-                                   recipe["seq_len"])]
+        tune = finetuning_recipe(scale)
+        bert = recipe.model_config(embedding_size=recipe.hidden_size, sharing="none")
+        runs = [pretrain, Workload("pretraining the BERT-shaped model", bert, recipe.steps, recipe.batch_size,
+                                   recipe.seq_len)]
         for name, config in (("ALBERT", pretrain.config), ("ALBERT from scratch", pretrain.config), ("BERT", bert)):
             runs += [Workload(f"fine-tuning {name}, seed {seed}", config, tune["steps"], tune["batch_size"],
                               tune["max_len"], pretraining=False) for seed in tune["seeds"]]
@@ -139,33 +143,15 @@ def measure_flop_rate(workload: Workload, device: torch.device | str | None = No
     ``steps`` steps after one warm-up."""
     from ..data.toy import synthetic_batch
     from ..model import AlbertForPreTraining
-    from ..training import autocast, resolve_precision
+    from ..training import resolve_precision
+    from ..training.timing import seconds_per_call, training_step
 
     device = torch.device(device) if device is not None else pick_device()
     model = AlbertForPreTraining(workload.config).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     batch = synthetic_batch(workload.config, workload.batch_size, workload.seq_len, device=device)
     batch.pop("attention_mask")  # no padding: the faster path, as in training
     precision = resolve_precision("auto", device)  # what training picks: bf16/fp16 on a GPU, bf16 on an AMX CPU
-    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-
-    def step() -> None:
-        with autocast(device, precision):
-            loss = model(**batch).loss
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-
-    step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    started = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    seconds = (time.perf_counter() - started) / steps
+    seconds = statistics.median(seconds_per_call(training_step(model, batch, precision), device, steps, warmup=1))
     return workload.batch_size * workload.seq_len * workload.flops_per_token / seconds
 
 

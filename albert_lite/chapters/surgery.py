@@ -13,6 +13,7 @@ import copy
 import torch
 from torch import nn
 
+from ..config import check_int
 from ..model import AlbertModel
 
 
@@ -61,9 +62,8 @@ def share_one_layer(model: AlbertModel, source: int | str = "average") -> Albert
     config = model.config
     if config.sharing != "none":
         raise ValueError(f"sharing={config.sharing!r}: share_one_layer starts from a model that shares nothing")
-    if source != "average" and (isinstance(source, bool) or not isinstance(source, int)
-                                or not 0 <= source < config.num_layers):
-        raise ValueError(f"source={source!r} is not allowed: 'average' or a layer index in [0, {config.num_layers})")
+    if source != "average":
+        check_int("source", source, 0, config.num_layers - 1, " (a layer index), or 'average'")
     shared = AlbertModel(config.replace(sharing="all", group_size=config.num_layers))
     state = shared.state_dict()
     trained = model.state_dict()

@@ -45,7 +45,7 @@ def era_of(year: int) -> int:
 
 
 def sotu_era_label(doc: Document) -> int:
-    """A speech's era, from its ``year`` metadata (as :func:`~albert_lite.corpus.load_corpus` sets it)."""
+    """A speech's era, from its ``year`` metadata (as :func:`~albert_lite.data.load_corpus` sets it)."""
     if "year" not in doc.metadata:
         raise ValueError(f"document {doc.id!r} has no 'year' metadata: era labels need State of the Union speeches")
     return era_of(int(doc.metadata["year"]))
@@ -223,7 +223,7 @@ def sotu_classification_data(
     """State of the Union paragraphs labelled with their era (:data:`ERAS`), split by speech.
 
     Pass the same document split the tokenizer and the pretraining used (e.g.
-    ``experiments.prepare_corpus``): then no held-out speech was seen, even unlabelled, before it is measured.
+    ``albert_lite.data.prepare_corpus``): then no held-out speech was seen, even unlabelled, before it is measured.
     """
     return classification_data(
         tokenizer, max_len, train_docs, heldout_docs, sotu_era_label, ERA_NAMES,

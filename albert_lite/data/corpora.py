@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import check_int
 from .documents import Document, check_usable, sample_documents
 from .sotu import load_sotu
 from .synthetic import synthetic_corpus, topic_dense_corpus
@@ -69,9 +70,8 @@ def load_corpus(
     for ``"synthetic"`` it is the number of documents generated (default 200). Raises a
     clear error instead of ever returning an empty corpus.
     """
-    if max_documents is not None and (isinstance(max_documents, bool) or not isinstance(max_documents, int)
-                                      or max_documents < 1):
-        raise ValueError(f"max_documents must be None or a positive integer, got {max_documents!r}")
+    if max_documents is not None:
+        check_int("max_documents", max_documents, note=", or None for every document")
     key = str(name_or_path)
     if key in CORPORA:
         docs = CORPORA[key].load(max_documents, seed, cache_dir)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..config import AlbertConfig, check_positive_int
+from ..config import AlbertConfig, check_int, check_positive_int
 from ..special_tokens import IGNORE_INDEX
 from .pretraining_dataset import collate
 
@@ -34,8 +34,7 @@ class RandomTokenDataset(Dataset):
             raise ValueError(f"seq_len={seq_len} is not allowed: it must be at least 5 ([CLS] A [SEP] B [SEP])")
         if vocab_size <= self.FIRST:
             raise ValueError(f"vocab_size={vocab_size} is not allowed: it must exceed {self.FIRST}")
-        if isinstance(num_masked, bool) or not isinstance(num_masked, int) or not 0 <= num_masked <= seq_len - 3:
-            raise ValueError(f"num_masked={num_masked} is not allowed: it must be in 0..{seq_len - 3}")
+        check_int("num_masked", num_masked, 0, seq_len - 3, " (seq_len - 3)")
         self.num_examples, self.seq_len, self.vocab_size = num_examples, seq_len, vocab_size
         self.num_masked, self.seed, self.epoch = num_masked, seed, 0
 

@@ -88,7 +88,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -138,7 +138,7 @@ def save_checkpoint(
         if trainer_info is not None:
             _write_json(tmp / TRAINER_FILE, {"step": step, **trainer_info})
             files.append(TRAINER_FILE)
-        manifest = {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)} for name in files}
+        manifest = {name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_of(tmp / name)} for name in files}
         _write_json(tmp / MANIFEST_FILE, {"format": 1, "step": step, "files": manifest})
         for name in [*files, MANIFEST_FILE]:
             _fsync(tmp / name)
@@ -244,7 +244,7 @@ def verify_checkpoint(folder: str | os.PathLike, names: list[str] | None = None)
         size = file.stat().st_size
         if size != expected["bytes"]:
             raise CheckpointError(f"{file} is truncated or damaged: {size} bytes, expected {expected['bytes']}")
-        if _sha256(file) != expected["sha256"]:
+        if sha256_of(file) != expected["sha256"]:
             raise CheckpointError(f"{file} is corrupt: its SHA-256 does not match {folder / MANIFEST_FILE}")
 
 

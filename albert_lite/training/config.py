@@ -13,7 +13,7 @@ import typing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..config import check_positive_int
+from ..config import check_int, check_positive_int
 from .optimizers import OPTIMIZERS, default_warmup_steps
 from .precision import PRECISIONS
 
@@ -53,11 +53,8 @@ class TrainingConfig:
         for name in ("eval_every", "eval_batches", "checkpoint_every", "keep_last"):
             if getattr(self, name) is not None:
                 check_positive_int(name, getattr(self, name))
-        if self.warmup_steps is not None and (
-            isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int)
-            or not 0 <= self.warmup_steps <= self.steps
-        ):
-            raise ValueError(f"warmup_steps={self.warmup_steps!r} is not allowed: use None or 0..steps={self.steps}")
+        if self.warmup_steps is not None:
+            check_int("warmup_steps", self.warmup_steps, 0, self.steps, " (the steps), or None")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise ValueError(f"lr={self.lr!r} is not allowed: it must be > 0")
         if not self.weight_decay >= 0:

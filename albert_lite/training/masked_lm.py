@@ -17,12 +17,15 @@ model's n of [MASK] positions, and the differences are paired, target by target.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
 from ..special_tokens import IGNORE_INDEX, MASK_ID
+from ..statistics import clustered_mean, paired_difference
 
 
 class NeighbourTable:
@@ -79,17 +82,18 @@ class NeighbourTable:
         return guess
 
 
-def _in_order(loader: DataLoader) -> None:
-    if isinstance(getattr(loader, "sampler", None), torch.utils.data.RandomSampler) or getattr(
-            loader.sampler, "shuffle", False):
+def _in_order(loader: DataLoader | Sequence[dict]) -> None:
+    """A shuffled loader would pair each answer with another target on every pass: refuse it."""
+    sampler = getattr(loader, "sampler", None)  # a list of batches has none, and is in order
+    if isinstance(sampler, torch.utils.data.RandomSampler) or getattr(sampler, "shuffle", False):
         raise ValueError("target-by-target measures need the held-out loader in order (shuffle=False)")
 
 
-def masked_targets(loader: DataLoader) -> dict[str, np.ndarray]:
+def masked_targets(loader: DataLoader | Sequence[dict]) -> dict[str, np.ndarray]:
     """Every target of the loader's batches that shows [MASK]: its piece, its visible neighbours (-1 at an
     edge) and its document (the example's ``document_id``, when the dataset's examples have one)."""
     _in_order(loader)
-    examples = getattr(loader.dataset, "examples", None)
+    examples = getattr(getattr(loader, "dataset", None), "examples", None)  # none for a list of batches
     targets, lefts, rights, documents, seen = [], [], [], [], 0
     for batch in loader:
         labels, shown = batch["mlm_labels"], batch["input_ids"]
@@ -107,7 +111,7 @@ def masked_targets(loader: DataLoader) -> dict[str, np.ndarray]:
 
 
 @torch.no_grad()
-def masked_predictions(model: torch.nn.Module, loader: DataLoader) -> np.ndarray:
+def masked_predictions(model: torch.nn.Module, loader: DataLoader | Sequence[dict]) -> np.ndarray:
     """The model's answer at every [MASK] target of ``loader``, in :func:`masked_targets`' order."""
     from .metrics import evaluation_mode
     from .stream import move_to
@@ -135,3 +139,48 @@ def baseline_answers(train_sequences: Iterable[Sequence[int]], targets: dict[str
     table = NeighbourTable(train_sequences, vocab_size, special_ids)
     return {"unigram": np.full(len(targets["target"]), table.most_frequent, dtype=np.int64),
             "neighbours": table.predict(targets["left"], targets["right"])}
+
+
+# How each answerer is named in tables and readings.
+MODEL, NEIGHBOURS, UNIGRAM = "model", "neighbour table", "unigram"
+
+
+@dataclass
+class MaskedLMEvidence:
+    """Right or wrong, target by target at [MASK], for the model and the two baselines, with documents."""
+
+    correct: dict[str, np.ndarray]
+    documents: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.documents)
+
+    def accuracy(self, name: str) -> tuple[float, float]:
+        """Accuracy in % and its standard error, clustered by document."""
+        mean, se = clustered_mean(self.correct[name], self.documents)
+        return 100 * mean, 100 * se
+
+    def versus(self, a: str, b: str) -> tuple[float, float, bool]:
+        """``a`` minus ``b`` in points, paired target by target and clustered by document, and whether it is real."""
+        d, se, beyond = paired_difference(self.correct[a], self.correct[b], self.documents)
+        return 100 * d, 100 * se, beyond
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for name in self.correct:
+            accuracy, se = self.accuracy(name)
+            rows.append({"answers": name, "[MASK] acc %": accuracy, "± s.e.": se, "n targets": self.n,
+                         "documents": len(np.unique(self.documents))})
+        return pd.DataFrame(rows)
+
+
+def masked_lm_evidence(model: torch.nn.Module, heldout: DataLoader, train_sequences: Iterable[Sequence[int]],
+                       vocab_size: int, special_ids: Iterable[int]) -> MaskedLMEvidence:
+    """The model and both baselines answer every [MASK] target of ``heldout`` (in order, not shuffled)."""
+    targets = masked_targets(heldout)
+    baselines = baseline_answers(train_sequences, targets, vocab_size, special_ids)
+    answers = {MODEL: masked_predictions(model, heldout), NEIGHBOURS: baselines["neighbours"],
+               UNIGRAM: baselines["unigram"]}
+    return MaskedLMEvidence({name: (answer == targets["target"]).astype(float) for name, answer in answers.items()},
+                            targets["document"])

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
-from ..config import check_positive_int
+from ..config import check_int, check_positive_int
 
 OPTIMIZERS = ("lamb", "adamw", "adam", "sgd", "sgd-momentum")
 
@@ -180,10 +180,7 @@ def warmup_decay_factor(step: int, warmup_steps: int, total_steps: int) -> float
 def linear_warmup_decay(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int) -> LambdaLR:
     """Linear warm-up then linear decay, as ALBERT (3,125 warm-up steps of 125,000)."""
     check_positive_int("total_steps", total_steps)
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or not 0 <= warmup_steps <= total_steps:
-        raise ValueError(
-            f"warmup_steps={warmup_steps!r} is not allowed: it must be an integer in [0, total_steps={total_steps}]"
-        )
+    check_int("warmup_steps", warmup_steps, 0, total_steps, " (total_steps)")
     factor = partial(warmup_decay_factor, warmup_steps=warmup_steps, total_steps=total_steps)
     return LambdaLR(optimizer, factor)
 
