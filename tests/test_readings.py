@@ -140,6 +140,13 @@ def test_the_roomy_pairs_reading_follows_each_seed():
     assert "in 1 of 2 seeds" in some and "seed 1: SOP 52.0%" in some and "not beyond it" in some
     none = readings.describe_roomy_pairs(_roomy_curves([53.0, 52.0]))
     assert "has not learned the order" in none
+    assert "confounded" not in every  # no budget given
+    late = _roomy_curves([81.0, 77.0])
+    late.attrs["tables_steps"] = 100  # the long pairs pass the majority class at step 200, after the tables' budget
+    assert "only from step 200, after the tables' 100 steps: length and training time are confounded" in (
+        readings.describe_roomy_pairs(late))
+    late.attrs["tables_steps"] = 300
+    assert "confounded" not in readings.describe_roomy_pairs(late)
 
 
 def test_the_sentence_evidence_reading_tells_budget_from_meaning():

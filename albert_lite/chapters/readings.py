@@ -97,12 +97,14 @@ def describe_roomy_pairs(curves: pd.DataFrame) -> str:
     of their sentences, and whether the same model's head learns the order once its pairs keep their openings."""
     short, long = curves.attrs["pairs"].to_dict("records")
     lines = [describe_pairs(short), describe_pairs(long)]
-    learned_seeds = 0
+    learned_seeds, first_steps = 0, []
     for seed, rows in curves.groupby("seed"):
         beyond = rows[rows["SOP acc %"] - rows["SOP majority %"] > NOISE_FACTOR * rows["SOP s.e. %"]]
         last = rows.iloc[-1]
         learned = not beyond.empty and beyond["step"].iloc[-1] == last["step"]
         learned_seeds += learned
+        if learned:
+            first_steps.append(int(beyond["step"].iloc[0]))
         when = f", beyond it from step {int(beyond['step'].iloc[0])}" if learned else ", not beyond it"
         lines.append(f"seed {seed}: SOP {last['SOP acc %']:.1f}% ± {last['SOP s.e. %']:.1f} on {int(last['SOP n'])} "
                      f"held-out pairs after {int(last['step'])} steps (majority class {last['SOP majority %']:.1f}%"
@@ -122,6 +124,11 @@ def describe_roomy_pairs(curves: pd.DataFrame) -> str:
         short_words = "have lost the words that give the order away (a bag of words reads no order from them)"
     verdict = (f"With {long['tokens per pair']}-token pairs the same model learns the order {every}: the head, the "
                f"loss and the labels work. The {short['tokens per pair']}-token pairs {short_words}.")
+    budget = curves.attrs.get("tables_steps")
+    if budget is not None and min(first_steps) > budget:
+        verdict += (f" But the long pairs pass the majority class only from step {min(first_steps)}, after the "
+                    f"tables' {budget} steps: length and training time are confounded, and this run cannot say "
+                    "which of the two keeps the tables' heads at chance.")
     return "\n".join(lines + [verdict])
 
 

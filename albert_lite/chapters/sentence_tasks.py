@@ -60,6 +60,7 @@ def sentence_order_with_room(scale: str | None = None, progress: bool = True) ->
     jobs = [Job(s.model_config(data.tokenizer.vocab_size), "sop", seed, {"sharing": "all"}) for seed in s.seeds]
     frame = train_and_measure(_sop_curve_rows, jobs, data, s, scale, "Roomy pairs", progress)
     frame.attrs["pairs"] = pairs
+    frame.attrs["tables_steps"] = short.steps  # the ablation tables' budget, to set beside when the head learns
     return frame
 
 

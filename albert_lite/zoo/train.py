@@ -99,15 +99,18 @@ def measure_and_export(name: str, runs: Path = RUNS) -> Path:
         "train", recipe.task, seed=recipe.seed).examples], data.tokenizer.vocab_size, data.tokenizer.special_ids)
     fingerprint = masked_predictions(model, _first_batches(data, recipe)).tolist()
     pieces = _pieces(folder)
-    seconds = sum(piece["seconds"] for piece in pieces)
-    history = state["trainer"]["history"] if state["trainer"] else []
+    trainer = state["trainer"] or {}
+    seconds = trainer.get("wall_time") or sum(piece["seconds"] for piece in pieces)  # training time, all pieces
+    history = trainer.get("history", [])
     card = {
         "name": name, "recipe": recipe.to_dict(), "parameters": num_parameters(model),
         "vocab_size": data.tokenizer.vocab_size,
         "train_documents": len(data.train_docs), "heldout_documents": [doc.id for doc in data.heldout_docs],
         "steps_done": state["step"], "tokens": state["step"] * recipe.batch_size * recipe.seq_len,
         "training_seconds": seconds, "tokens_per_second": state["step"] * recipe.batch_size * recipe.seq_len / seconds,
-        "pieces": pieces, "commit": _commit(),
+        "device": pieces[-1]["device"] if pieces else "unknown",
+        "precision": pieces[-1]["precision"] if pieces else "unknown",
+        "pieces": pieces, "commit": _commit(), "torch": torch.__version__, "threads": torch.get_num_threads(),
         "heldout": {key: _clean(float(value)) for key, value in scores.items()},
         "mask_evidence": evidence.table().to_dict("records"),
         "fingerprint": {"batches": FINGERPRINT_BATCHES, "answers": fingerprint},
