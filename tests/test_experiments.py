@@ -146,3 +146,31 @@ def test_a_bag_of_words_reads_order_words_only_when_it_knows_which_segment_holds
     sop = baselines.bag_of_words_baseline(data, "sop")
     assert sop["n"] == len(data.dataset("heldout", "sop").examples) and sop["training pairs"] > 0
     assert sop["bag-of-words accuracy %"] - sop["majority class %"] > 3 * sop["s.e. %"]
+
+
+def test_the_unigram_baseline_answers_the_most_frequent_training_piece():
+    from collections import Counter
+
+    data = prepare(settings("tiny"))
+    special = data.tokenizer.special_ids
+    counts = Counter(i for e in data.dataset("train", "sop").examples for i in e.input_ids if i not in special)
+    most_frequent = counts.most_common(1)[0][0]
+    targets = torch.cat([b["mlm_labels"][b["mlm_labels"] != -100] for b in data.loader("heldout", "sop", 16)])
+    expected = float((targets == most_frequent).float().mean())
+    assert expected > 0.01  # the most frequent piece is a real answer on this text
+    assert baselines.unigram_accuracy(data, "sop", 16) == pytest.approx(expected)
+
+
+def test_an_nsp_partner_is_checked_against_its_own_document():
+    # Documents with no word in common: a segment B taken from another document begins one of *that* document's
+    # sentences as often as an SOP segment begins one of its own; read against document A's openings, never.
+    from albert_lite.data import PreparedCorpus, train_tokenizer
+    from albert_lite.data.documents import Document
+
+    words = ("alpha", "bravo", "delta", "kilo", "lima", "oscar")
+    docs = [Document(f"d{d}", [f"{words[d]} {words[d]}{(3 * i) % 7} {words[d]}{i % 5} {words[d]}{(i + 1) % 3}."
+                               for i in range(40)]) for d in range(len(words))]
+    data = PreparedCorpus("hand-made", docs, docs[:1], train_tokenizer(docs, 200, hard_vocab_limit=False), 16)
+    nsp, sop = baselines.segment_starts(data, "nsp"), baselines.segment_starts(data, "sop")
+    assert sop["segments that begin a sentence %"] > 20
+    assert nsp["segments that begin a sentence %"] > 0.92 * sop["segments that begin a sentence %"]  # 0.83 if not

@@ -61,3 +61,12 @@ def test_the_phase_follows_the_paired_differences():
     assert readings.masked_lm_phase(_evidence(model, neighbours, unigram, documents)) == "context"
     text = readings.describe_masked_lm_evidence(_evidence(model, neighbours, unigram, documents), 90.0)
     assert "50.0%" in text and "Phase: context" in text and f"{n:,} held-out [MASK] targets from 40 documents" in text
+
+
+def test_the_majority_class_is_the_larger_share_either_way():
+    from albert_lite.statistics import majority_share
+
+    assert majority_share(0.3) == pytest.approx(0.7) and majority_share(0.8) == pytest.approx(0.8)
+    row = readings.sentence_head_diagnostics({"sentence_examples": 100, "sentence_accuracy": 0.5,
+                                              "sentence_label_1_share": 0.3, "sentence_predicted_1_share": 0.0}, "nsp")
+    assert row["NSP majority %"] == pytest.approx(70.0) and row["NSP says 1 %"] == 0.0 and row["NSP n"] == 100
