@@ -35,7 +35,7 @@ def _ablation_row(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict
     scores = heldout_scores(model, data, "sop", s.batch_size)
     train_scores = evaluate(model, data.loader("train", "sop", s.batch_size, seed=job.seed), max_batches=8)
     return {**job.labels, "seed": job.seed, "parameters": count_parameters(job.config)["total"],
-            "MLM acc %": 100 * scores["mlm_accuracy"], "MLM n": int(scores["mlm_tokens"]),
+            "MLM acc %": 100 * scores["mlm_mask_accuracy"], "MLM n": int(scores["mlm_mask_tokens"]),
             "SOP acc %": 100 * scores["sentence_accuracy"], **sentence_head_diagnostics(scores),
             "SOP acc on training pairs %": 100 * train_scores["sentence_accuracy"],
             "MLM loss": scores["mlm_loss"], "train time s": result.wall_time, "device": trained_on(result)}

@@ -9,20 +9,20 @@ from __future__ import annotations
 import torch
 
 from ..data import PreparedCorpus, tokenize_documents
-from ..model import IGNORE_INDEX
+from ..special_tokens import IGNORE_INDEX, MASK_ID
 from ..statistics import majority_share
 from .probes import probe_accuracy
 from .readings import standard_error
 
 
 def unigram_accuracy(data: PreparedCorpus, task: str | None, batch_size: int, seed: int = 0) -> float:
-    """Masked-LM accuracy of always predicting the most frequent piece of the training examples, on the
-    held-out masks: the plateau a model sits on until it uses the context."""
+    """Masked-LM accuracy of always predicting the most frequent piece of the training examples, at the held-out
+    targets that show [MASK]: the plateau a model sits on until it uses the context."""
     counts = torch.zeros(data.tokenizer.vocab_size)
     for example in data.dataset("train", task, seed).examples:
         counts += torch.bincount(torch.tensor(example.input_ids), minlength=data.tokenizer.vocab_size)
     counts[list(data.tokenizer.special_ids)] = 0
-    targets = torch.cat([b["mlm_labels"][b["mlm_labels"] != IGNORE_INDEX]
+    targets = torch.cat([b["mlm_labels"][(b["mlm_labels"] != IGNORE_INDEX) & (b["input_ids"] == MASK_ID)]
                          for b in data.loader("heldout", task, batch_size)])
     return float((targets == int(counts.argmax())).float().mean())
 

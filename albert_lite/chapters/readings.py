@@ -141,8 +141,8 @@ def describe_masked_lm(frame: pd.DataFrame, labels: Sequence[str]) -> str:
     above = frame["MLM acc %"] - unigram > NOISE_FACTOR * se
     exact = (frame["MLM acc %"] - unigram).abs() < 100 / (2 * n)  # the same count of correct tokens
     near = ((frame["MLM acc %"] - unigram).abs() <= NOISE_FACTOR * se) & ~exact
-    line = (f"Masked LM on {n} held-out tokens: {int(above.sum())} of {len(frame)} trained models beat the unigram "
-            f"baseline (always the most frequent piece, {unigram:.1f}%) by more than {NOISE_FACTOR:g} standard "
+    line = (f"Masked LM at {n} held-out [MASK] targets: {int(above.sum())} of {len(frame)} trained models beat the "
+            f"unigram baseline (always the most frequent piece, {unigram:.1f}%) by more than {NOISE_FACTOR:g} standard "
             "errors")
 
     def named(rows: pd.Series) -> str:
