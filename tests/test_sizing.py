@@ -58,7 +58,8 @@ def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, c
         return AlbertForPreTraining(config), result
 
     monkeypatch.setenv("ALBERT_LITE_WORKERS", "1")  # in this process, where the stand-ins are
-    scores = {"mlm_accuracy": 0.0, "sentence_accuracy": 0.5, "mlm_loss": 0.0, "sentence_examples": 8.0,
+    scores = {"mlm_accuracy": 0.0, "mlm_mask_accuracy": 0.0, "mlm_mask_tokens": 8.0, "sentence_accuracy": 0.5,
+              "mlm_loss": 0.0, "sentence_examples": 8.0,
               "mlm_tokens": 8.0, "sentence_label_1_share": 0.5, "sentence_predicted_1_share": 0.5}
     for module in (ablations, sentence_tasks, smoothness, probes):  # each looks the stand-ins up in its own names
         for name, stand_in in (("pretrain", fake_pretrain), ("heldout_scores", lambda *a, **k: scores),
