@@ -21,6 +21,7 @@ def test_the_reading_names_who_left_chance_and_who_did_not():
     assert lamb.startswith("lamb 0.01, step 20: left the plateau from initial scale 0.1 (25.0%")
     assert "did not rise above chance from 0.02 (0.6%)" in lamb
     assert "0.1 (30.0%" in adamw and "0.02 (0.4%)" in adamw
+    assert "initial scale 0.1 ends 41.7 times as high as 0.02" in lamb
     assert "chance 0.5%" in note and "n = 2048" in note
 
 

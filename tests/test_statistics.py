@@ -56,7 +56,7 @@ def test_the_phase_follows_the_paired_differences():
     assert readings.masked_lm_phase(_evidence(unigram, neighbours, unigram, documents)) == "frequency"
     assert readings.masked_lm_phase(_evidence(unigram, neighbours, unigram, documents), 80.0) == "copying"
     model = [1 if i % 5 == 0 else 0 for i in range(n)]  # the neighbour table's answers exactly
-    assert readings.masked_lm_phase(_evidence(model, neighbours, unigram, documents)) == "near neighbours"
+    assert readings.masked_lm_phase(_evidence(model, neighbours, unigram, documents)) == "some context"
     model = [1 if i % 2 == 0 else 0 for i in range(n)]  # 50%
     assert readings.masked_lm_phase(_evidence(model, neighbours, unigram, documents)) == "context"
     text = readings.describe_masked_lm_evidence(_evidence(model, neighbours, unigram, documents), 90.0)
@@ -70,3 +70,16 @@ def test_the_majority_class_is_the_larger_share_either_way():
     row = readings.sentence_head_diagnostics({"sentence_examples": 100, "sentence_accuracy": 0.5,
                                               "sentence_label_1_share": 0.3, "sentence_predicted_1_share": 0.0}, "nsp")
     assert row["NSP majority %"] == pytest.approx(70.0) and row["NSP says 1 %"] == 0.0 and row["NSP n"] == 100
+
+
+def test_a_model_barely_above_the_unigram_is_still_on_the_plateau():
+    n = 4000
+    documents = [str(i // 10) for i in range(n)]
+    unigram = [1 if i % 10 == 0 else 0 for i in range(n)]  # 10%
+    neighbours = [1 if i % 5 == 0 else 0 for i in range(n)]  # 20%
+    barely = [1 if i % 10 == 0 or i % 200 == 5 else 0 for i in range(n)]  # 10.5%: beyond the noise, 5% of the gap
+    evidence = _evidence(barely, neighbours, unigram, documents)
+    assert evidence.versus(MODEL, UNIGRAM)[2]
+    assert readings.gap_closed(evidence) == pytest.approx(0.05)
+    assert readings.masked_lm_phase(evidence, 85.0) == "copying"
+    assert "closed 5% of the gap" in readings.describe_masked_lm_evidence(evidence, 85.0)

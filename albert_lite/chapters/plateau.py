@@ -86,6 +86,12 @@ def describe_grid(frame: pd.DataFrame) -> str:
         if len(stayed):
             parts.append("did not rise above chance from " + ", ".join(
                 f"{r['initializer_range']:g} ({r['[MASK] acc %']:.1f}%)" for _, r in stayed.iterrows()))
+        smallest = rows.loc[rows["initializer_range"].idxmin()]
+        best = rows.loc[rows["[MASK] acc %"].idxmax()]
+        if best["initializer_range"] != smallest["initializer_range"]:
+            parts.append(f"initial scale {best['initializer_range']:g} ends "
+                         f"{best['[MASK] acc %'] / max(smallest['[MASK] acc %'], 1e-9):.1f} times as high as "
+                         f"{smallest['initializer_range']:g}")
         lines.append(f"{optimizer}, step {int(rows['step'].iloc[0])}: " + "; ".join(parts))
     lines.append(f"(chance {chance:.1f}%; 'left' means above it by more than {NOISE_FACTOR:g} standard errors, "
                  f"n = {int(last['n'].iloc[0])} held-out masks)")

@@ -159,15 +159,27 @@ def describe_masked_lm(frame: pd.DataFrame, labels: Sequence[str]) -> str:
     return line + "."
 
 
+# A model has left the plateau once it has closed this share of the gap between the unigram and the neighbour table.
+PLATEAU_GAP = 0.1
+
+
+def gap_closed(evidence: MaskedLMEvidence) -> float:
+    """How far the model's [MASK] accuracy has moved from the unigram's towards the neighbour table's (0 to 1)."""
+    model, table, unigram = (evidence.accuracy(name)[0] for name in (MODEL, NEIGHBOURS, UNIGRAM))
+    return (model - unigram) / (table - unigram) if table > unigram else float("nan")
+
+
 def masked_lm_phase(evidence: MaskedLMEvidence, kept_accuracy: float | None = None) -> str:
-    """Which of the three phases of masked-LM training a model is in, from its answers at [MASK]:
-    "frequency" (no better than the unigram), "copying" (the same, while it returns its input where it sees
-    it), "near neighbours" (beyond the unigram, not beyond a table of neighbours) or "context"."""
-    if not evidence.versus(MODEL, UNIGRAM)[2] or evidence.versus(MODEL, UNIGRAM)[0] < 0:
+    """Which phase of masked-LM training a model is in, from its answers at [MASK]: "frequency" (not beyond the
+    unigram by the noise rule, or less than PLATEAU_GAP of the way to the neighbour table), "copying" (the same,
+    while it returns its input where it sees it), "some context" (further, but not beyond the neighbour table) or
+    "context" (beyond the neighbour table)."""
+    above, _, real = evidence.versus(MODEL, UNIGRAM)
+    if not (real and above > 0) or not gap_closed(evidence) >= PLATEAU_GAP:
         unigram = evidence.accuracy(UNIGRAM)[0]
         return "copying" if kept_accuracy is not None and kept_accuracy > unigram + 20 else "frequency"
     better, _, real = evidence.versus(MODEL, NEIGHBOURS)
-    return "context" if real and better > 0 else "near neighbours"
+    return "context" if real and better > 0 else "some context"
 
 
 def describe_masked_lm_evidence(evidence: MaskedLMEvidence, kept_accuracy: float | None = None) -> str:
@@ -182,15 +194,18 @@ def describe_masked_lm_evidence(evidence: MaskedLMEvidence, kept_accuracy: float
         side = "above" if d > 0 else "below"
         lines.append(f"model minus {name}: {d:+.1f} ± {se:.1f} points, "
                      + (f"{side} it beyond the noise" if real else f"within {NOISE_FACTOR:g} standard errors"))
+    gap = gap_closed(evidence)
     phase = masked_lm_phase(evidence, kept_accuracy)
     copies = f" (it returns {kept_accuracy:.0f}% of the pieces it sees unmasked)" if kept_accuracy is not None else ""
+    closed = f"it has closed {100 * gap:.0f}% of the gap from the unigram to the neighbour table"
     lines.append({
-        "frequency": "Phase: frequency. At [MASK] the model answers what a unigram table answers" + copies + ".",
-        "copying": "Phase: copying. At [MASK] the model answers what a unigram table answers, while it copies its "
-                   "input where the input shows the target" + copies + ": the all-position accuracy measures the copy, "
-                   "not the context.",
-        "near neighbours": "Phase: leaving the plateau. The model beats frequency at [MASK] but not yet a table of "
-                           "the neighbouring pieces" + copies + ".",
+        "frequency": f"Phase: frequency. At [MASK] the model answers about what a unigram table answers ({closed})"
+                     + copies + ".",
+        "copying": f"Phase: copying. At [MASK] the model answers about what a unigram table answers ({closed}), while "
+                   "it copies its input where the input shows the target" + copies + ": its all-target accuracy "
+                   "measures the copy, not the context.",
+        "some context": f"Phase: some context. The model has left the unigram plateau ({closed}) but does not beat "
+                        "the neighbour table" + copies + ".",
         "context": "Phase: context. The model beats even the neighbour table at [MASK]: it reads more of the "
                    "sentence than the pieces on either side" + copies + ".",
     }[phase])

@@ -2,10 +2,10 @@
 
 Both read every State of the Union speech but the held-out ones (one in ten, by speech), with the same
 tokenizer, the same pairs and the same budget; they differ only in what ALBERT changes: the embedding
-(E < H) and the sharing of every layer. Their recipe leaves the unigram plateau that the book's
-minute-long runs stay on: AdamW at batch 32 (LAMB rescales each small, noisy step to a fixed fraction of
-the weights) and weights initialised at 0.1 rather than BERT's 0.02 (a value tuned for H = 768: at
-H = 128 it keeps every layer's output close to zero for hundreds of steps).
+(E < H) and the sharing of every layer. Their optimizer and initial scale are the ones chapter 7's
+measurements point to: AdamW at batch 32 (LAMB rescales each small, noisy step to a fixed fraction of the
+weights) and weights drawn at 0.1 rather than 0.02 (at 0.02 the first layer's attention starts uniform, and a
+small model learns to use the context far more slowly on a task where only the context helps).
 """
 
 from __future__ import annotations
