@@ -175,3 +175,22 @@ def test_an_nsp_partner_is_checked_against_its_own_document():
     nsp, sop = baselines.segment_starts(data, "nsp"), baselines.segment_starts(data, "sop")
     assert sop["segments that begin a sentence %"] > 20
     assert nsp["segments that begin a sentence %"] > 0.92 * sop["segments that begin a sentence %"]  # 0.83 if not
+
+
+def test_the_bag_of_words_classifier_reads_a_word_that_gives_the_label_away():
+    from albert_lite.data import train_tokenizer
+    from albert_lite.data.classification import ClassificationData, ClassificationDataset, LabelledText
+
+    names, filler = ("north", "south", "east"), "the people and the congress of the nation shall"
+
+    def paragraphs(speeches):
+        return [LabelledText(f"{names[k]} {filler} {i}", k, f"speech{s}")
+                for s in speeches for k in range(3) for i in range(6)]
+
+    train, heldout = paragraphs(range(4)), paragraphs(range(4, 7))
+    tokenizer = train_tokenizer([p.text for p in train], 100, hard_vocab_limit=False)
+    task = ClassificationData(ClassificationDataset(train, tokenizer, 64),
+                              ClassificationDataset(heldout, tokenizer, 64), names)
+    bow = baselines.bag_of_words_classifier(task, tokenizer.vocab_size)
+    assert bow["bag-of-words %"] == 100.0 and bow["n"] == 54 and bow["speeches"] == 3
+    assert bow["majority class %"] == pytest.approx(100 / 3) and bow["correct"].sum() == 54

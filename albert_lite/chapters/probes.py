@@ -38,10 +38,16 @@ def pooled_features(model: AlbertForPreTraining, loader: DataLoader,
 def probe_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                    steps: int = 300, weight_decay: float = 1e-3) -> float:
     """Accuracy of a logistic-regression probe fitted on frozen features (standardised)."""
+    return (probe_predictions(train_x, train_y, test_x, 2, steps, weight_decay) == test_y).float().mean().item()
+
+
+def probe_predictions(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, num_classes: int,
+                      steps: int = 300, weight_decay: float = 1e-3) -> torch.Tensor:
+    """The classes a (multinomial) logistic regression fitted on standardised features predicts for ``test_x``."""
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
     train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     generator = torch.Generator().manual_seed(0)
-    probe = torch.nn.Linear(train_x.shape[1], 2)
+    probe = torch.nn.Linear(train_x.shape[1], num_classes)
     torch.nn.init.normal_(probe.weight, std=0.01, generator=generator)
     torch.nn.init.zeros_(probe.bias)
     optimizer = torch.optim.Adam(probe.parameters(), lr=1e-2, weight_decay=weight_decay)
@@ -50,7 +56,7 @@ def probe_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.T
         torch.nn.functional.cross_entropy(probe(train_x), train_y).backward()
         optimizer.step()
     with torch.no_grad():
-        return (probe(test_x).argmax(-1) == test_y).float().mean().item()
+        return probe(test_x).argmax(-1)
 
 
 def sentence_task_measures(model, data: PreparedCorpus, task: str, s: ExperimentSettings) -> dict:
