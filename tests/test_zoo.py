@@ -1,6 +1,7 @@
 """The zoo: a model written into it comes back identical, damage is caught, and the shipped models are the
 ones their cards describe (their answers at held-out [MASK] targets are recomputed and compared)."""
 
+import itertools
 import json
 
 import pytest
@@ -71,11 +72,8 @@ def test_a_shipped_model_is_the_one_its_card_describes(name):
     assert card["heldout_documents"] == [doc.id for doc in data.heldout_docs]
     assert not set(card["heldout_documents"]) & {doc.id for doc in data.train_docs}
     # The same held-out pairs: the answers at [MASK] are the card's.
-    batches = []
-    for batch in data.loader("heldout", recipe.task, recipe.batch_size):
-        batches.append(batch)
-        if len(batches) == card["fingerprint"]["batches"]:
-            break
+    batches = list(itertools.islice(data.loader("heldout", recipe.task, recipe.batch_size),
+                                    card["fingerprint"]["batches"]))
     answers = masked_predictions(shipped.model, batches).tolist()
     agree = sum(a == b for a, b in zip(answers, card["fingerprint"]["answers"], strict=True)) / len(answers)
     assert agree > 0.97, f"{name}: {agree:.1%} of its [MASK] answers match the card (float16 may flip a few ties)"

@@ -11,9 +11,8 @@ import torch
 from ..data import PreparedCorpus, tokenize_documents
 from ..data.classification import ClassificationData
 from ..special_tokens import IGNORE_INDEX, MASK_ID
-from ..statistics import clustered_mean, majority_share
+from ..statistics import clustered_mean, majority_share, standard_error
 from .probes import probe_accuracy, probe_predictions
-from .readings import standard_error
 
 
 def unigram_accuracy(data: PreparedCorpus, task: str | None, batch_size: int, seed: int = 0) -> float:

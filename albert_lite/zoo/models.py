@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -74,9 +75,7 @@ def export(name: str, model: torch.nn.Module, tokenizer: Tokenizer, card: dict[s
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
     try:
-        half = type(model)(model.config)
-        half.load_state_dict(model.state_dict())
-        checkpoint = save_checkpoint(work / "export", half.half(), int(card.get("steps_done", 0)))
+        checkpoint = save_checkpoint(work / "export", copy.deepcopy(model).half(), int(card.get("steps_done", 0)))
         folder = work / name
         os.replace(checkpoint, folder)
         shutil.rmtree(work / "export")

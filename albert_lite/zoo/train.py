@@ -11,6 +11,7 @@ core (``OMP_NUM_THREADS=1``) under ``nice``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import subprocess
@@ -24,7 +25,7 @@ import torch
 from ..data.pipeline import PreparedCorpus
 from ..files import write_text_atomically
 from ..model import AlbertForPreTraining, num_parameters
-from ..training.checkpoints import load_checkpoint, resolve_checkpoint
+from ..training.checkpoints import load_checkpoint
 from ..training.loop import train
 from ..training.masked_lm import masked_lm_evidence, masked_predictions
 from ..training.metrics import evaluate
@@ -63,9 +64,10 @@ def train_piece(name: str, minutes: float, runs: Path = RUNS, progress: bool = T
     result = train(model, data.loader("train", recipe.task, recipe.batch_size, seed=recipe.seed), settings,
                    heldout_loader=data.loader("heldout", recipe.task, recipe.batch_size), resume_from=resume,
                    progress=progress, stop_after_s=60 * minutes)
-    first = _pieces(folder)[-1]["last_step"] if _pieces(folder) else 0
-    pieces = [*_pieces(folder), {"first_step": first, "last_step": result.steps_done, "precision": result.precision,
-                                 "seconds": round(time.perf_counter() - started, 1), "device": result.device}]
+    earlier = _pieces(folder)
+    piece = {"first_step": earlier[-1]["last_step"] if earlier else 0, "last_step": result.steps_done,
+             "precision": result.precision, "seconds": round(time.perf_counter() - started, 1), "device": result.device}
+    pieces = [*earlier, piece]
     write_text_atomically(folder / "pieces.json", json.dumps(pieces, indent=1) + "\n")
     write_text_atomically(folder / "history.csv", result.history.to_csv(index=False))
     print(f"{name}: step {result.steps_done} of {recipe.steps}; {result.summary()}", flush=True)
@@ -97,7 +99,8 @@ def measure_and_export(name: str, runs: Path = RUNS) -> Path:
     scores = evaluate(model, heldout)
     evidence = masked_lm_evidence(model, heldout, [example.input_ids for example in data.dataset(
         "train", recipe.task, seed=recipe.seed).examples], data.tokenizer.vocab_size, data.tokenizer.special_ids)
-    fingerprint = masked_predictions(model, _first_batches(data, recipe)).tolist()
+    first_batches = list(itertools.islice(heldout, FINGERPRINT_BATCHES))
+    fingerprint = masked_predictions(model, first_batches).tolist()
     pieces = _pieces(folder)
     trainer = state["trainer"] or {}
     seconds = trainer.get("wall_time") or sum(piece["seconds"] for piece in pieces)  # training time, all pieces
@@ -119,15 +122,6 @@ def measure_and_export(name: str, runs: Path = RUNS) -> Path:
     return export(name, model, data.tokenizer, card)
 
 
-def _first_batches(data: PreparedCorpus, recipe: PretrainingRecipe) -> list[dict[str, torch.Tensor]]:
-    batches = []
-    for batch in data.loader("heldout", recipe.task, recipe.batch_size):
-        batches.append(batch)
-        if len(batches) == FINGERPRINT_BATCHES:
-            break
-    return batches
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m albert_lite.zoo.train", description=__doc__.split("\n")[0])
     parser.add_argument("name", choices=sorted(ZOO_RECIPES))
@@ -143,7 +137,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finished = train_piece(args.name, args.minutes, args.runs, progress=not args.no_progress)
     if finished:
-        resolve_checkpoint(_run_dir(args.name, args.runs) / "pretrain")
         print(f"exported to {measure_and_export(args.name, args.runs)}")
     return 0
 
