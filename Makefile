@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint nbval nbval-ipywidgets7 pytest bench bench-learning student-notebooks execute clean install gpu-check gpu-check-dry
+.PHONY: book test lint nbval nbval-ipywidgets7 pytest bench bench-learning student-notebooks execute clean install gpu-check gpu-check-dry zoo
 
 # Every dependency is listed once, in pyproject.toml (the extra "dev" holds the book's and the tests'); torch
 # comes first so that the CPU build is the one that stays.
@@ -78,6 +78,17 @@ bench: $(STAMP)
 # Held-out masked-LM accuracy after 1, 2 and 3 minutes of CPU training, two recipes side by side (about 4 minutes).
 bench-learning: $(STAMP)
 	mkdir -p artifacts && $(PY) benchmarks/learning_per_minute.py --json artifacts/learning_per_minute.json
+
+# Retrain the zoo's models side by side, one process per core under nice, resuming where a run stopped (runs/zoo),
+# then measure each on every held-out pair and ship it into albert_lite/zoo/models. Hours on 2 CPU cores.
+ZOO_MODELS ?= albert-sotu bert-sotu
+zoo: $(STAMP)
+	mkdir -p runs/zoo; for name in $(ZOO_MODELS); do \
+	  OMP_NUM_THREADS=1 nice $(PY) -m albert_lite.zoo.train $$name --minutes 100000 --no-progress \
+	    > runs/zoo/$$name.log 2>&1 & \
+	done; wait; for name in $(ZOO_MODELS); do \
+	  tail -n 2 runs/zoo/$$name.log; grep -q "^exported to" runs/zoo/$$name.log || exit 1; \
+	done
 
 clean:
 	rm -rf _build .pytest_cache

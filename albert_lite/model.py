@@ -73,17 +73,24 @@ class SelfAttention(nn.Module):
         """Every position of ``x`` attends to all of ``x``; or, given ``queries`` (a subset of the
         positions, shape (B, Q, H)), only those attend, and only their outputs are computed."""
         queries = x if queries is None else queries
-        batch, hidden = x.shape[0], x.shape[2]
-
-        def heads(t: torch.Tensor) -> torch.Tensor:  # (B, S, H) -> (B, heads, S, H / heads)
-            return t.view(batch, t.shape[1], self.num_heads, hidden // self.num_heads).transpose(1, 2)
-
-        q, k, v = heads(self.query(queries)), heads(self.key(x)), heads(self.value(x))
+        q, k, v = self._heads(self.query(queries)), self._heads(self.key(x)), self._heads(self.value(x))
         context = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attention_bias, dropout_p=self.dropout_p if self.training else 0.0
         )
         context = context.transpose(1, 2).reshape(queries.shape)
         return self.layer_norm(queries + self.dropout(self.dense(context)))
+
+    def _heads(self, t: torch.Tensor) -> torch.Tensor:
+        """(B, S, H) -> (B, heads, S, H / heads)."""
+        batch, length, hidden = t.shape
+        return t.view(batch, length, self.num_heads, hidden // self.num_heads).transpose(1, 2)
+
+    def weights(self, x: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        """The attention weights (B, heads, S, S) that ``forward`` applies, without dropout: where each position
+        looks. The forward pass never forms them (the fused kernel does not need to); this is for looking."""
+        q, k = self._heads(self.query(x)), self._heads(self.key(x))
+        scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
+        return (scores if attention_bias is None else scores + attention_bias).softmax(-1)
 
 
 class FeedForward(nn.Module):

@@ -34,7 +34,9 @@ RIGHT_BY_HAND = {  # worked independently of the package, as a student would
     "ch7.ex2": (4e-6, 5e-4, 1e-3, 1e-3, 5e-4, 1e-7 / 0.975),
     "ch8.ex1": (3.317, 4.986),
     "ch8.ex2": 4608,
+    "ch9.ex1": (260, 1538),
     "ch10.ex1": {"a": 25_859_328, "b": 1, "c": 18_771_456},
+    "ch11.ex1": 4_364_288 / 122_880_000,
 }
 
 

@@ -1,8 +1,12 @@
 """Chapter 7's plateau measurement: the grid's shape and the reading generated from it."""
 
 import pandas as pd
+import pytest
+import torch
 
+from albert_lite import AlbertConfig, AlbertForPreTraining
 from albert_lite.chapters import plateau
+from albert_lite.model import SelfAttention, attention_bias
 
 
 def _frame(last):
@@ -31,3 +35,46 @@ def test_a_small_run_fills_the_grid():
     assert set(frame["initializer_range"]) == set(plateau.INITIALIZER_RANGES)
     assert (frame["n"] == 512 * plateau.MASKED).all()
     assert "4 steps" in frame.attrs["run"]
+
+
+def test_offset_weights_read_the_neighbours_as_multiples_of_uniform():
+    keep = torch.tensor([[1, 1, 1, 1, 0, 0]])  # 4 real tokens, 2 of padding
+    left = torch.zeros(1, 2, 6, 6)
+    for i in range(1, 4):
+        left[0, 0, i, i - 1] = 1.0  # head 0 looks only at the left neighbour
+    left[0, 1, :, :4] = 0.25  # head 1 averages the 4 real tokens
+    found = plateau.offset_weights(left, keep)
+    assert found["left neighbour"] == pytest.approx(4.0)  # all the weight, n = 4 times the uniform 1/4
+    assert found["itself"] == pytest.approx(1.0) and found["right neighbour"] == pytest.approx(1.0)  # head 1
+    uniform = torch.full((1, 1, 6, 6), 0.25)
+    assert plateau.offset_weights(uniform, keep) == pytest.approx(
+        {"left neighbour": 1.0, "itself": 1.0, "right neighbour": 1.0})
+
+
+def test_the_weights_looked_at_are_the_ones_the_layer_applies():
+    torch.manual_seed(0)
+    config = AlbertConfig(vocab_size=50, embedding_size=16, hidden_size=32, num_layers=1, num_heads=4,
+                          max_position_embeddings=8, initializer_range=0.3)
+    attention = SelfAttention(config).eval()
+    x = torch.randn(2, 8, 32)
+    bias = attention_bias(torch.tensor([[1] * 8, [1] * 5 + [0] * 3]), x.dtype)
+    weights = attention.weights(x, bias)
+    context = (weights @ attention._heads(attention.value(x))).transpose(1, 2).reshape(x.shape)
+    expected = attention.layer_norm(x + attention.dense(context))
+    assert torch.allclose(attention(x, bias), expected, atol=1e-5)
+    assert torch.allclose(weights[1, :, :, 5:], torch.zeros(1)) and weights.sum(-1).allclose(torch.ones(1))
+
+
+def test_where_layers_look_reads_every_layer_and_names_a_blind_model():
+    torch.manual_seed(0)
+    config = AlbertConfig(vocab_size=50, embedding_size=16, hidden_size=32, num_layers=3, num_heads=2,
+                          max_position_embeddings=8, initializer_range=0.02)
+    model = AlbertForPreTraining(config)
+    ids = torch.randint(5, 50, (2, 8))
+    batch = {"input_ids": ids, "token_type_ids": torch.zeros_like(ids), "attention_mask": torch.ones_like(ids)}
+    frame = plateau.where_layers_look(model, [batch])
+    assert frame["layer"].tolist() == [0, 1, 2]
+    assert (frame.drop(columns="layer") - 1).abs().max().max() < 0.2  # at 0.02 attention starts uniform
+    assert "no head of any layer" in plateau.describe_where_layers_look(frame, "fresh")
+    frame.loc[1, "left neighbour x uniform"] = 3.0
+    assert "layer 1 puts 3.0 times" in plateau.describe_where_layers_look(frame, "fresh")

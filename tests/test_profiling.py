@@ -4,10 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import pandas as pd
 import pytest
 import torch
 
 from albert_lite import AlbertConfig, AlbertForPreTraining, count_parameters, num_parameters
+from albert_lite.chapters import profiling
 from albert_lite.chapters.profiling import (
     COLUMNS,
     plot_memory,
@@ -128,3 +130,24 @@ def test_bad_arguments_raise(kwargs, match):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=match):
         profile_memory_and_speed(**arguments)
+
+
+def test_interleaved_speed_times_every_model_in_every_round():
+    tiny = AlbertConfig(vocab_size=60, embedding_size=8, hidden_size=16, num_layers=2, num_heads=2,
+                        max_position_embeddings=16)
+    speeds = profiling.interleaved_speed({"a": tiny, "b": (tiny, True)}, 2, 16, rounds=3, device="cpu")
+    assert speeds["round"].tolist() == [0, 0, 1, 1, 2, 2] and speeds["model"].tolist() == ["a", "b"] * 3
+    assert (speeds[["train_step_ms", "inference_ms"]] > 0).all().all()
+
+
+def test_speed_ratios_are_paired_by_round_and_judged_against_their_noise():
+    def frame(fast, slow):
+        return pd.DataFrame([{"round": r, "model": m, "train_step_ms": t}
+                             for r, (f, s) in enumerate(zip(fast, slow, strict=True)) for m, t in (("a", f), ("b", s))])
+    steady = profiling.speed_ratio(frame([100, 50, 100], [200, 100, 200]), "a", "b")  # the machine halves, both alike
+    assert steady["ratio"] == pytest.approx(2.0) and steady["beyond noise"]
+    assert (steady["lowest"], steady["highest"], steady["rounds"]) == (pytest.approx(2.0), pytest.approx(2.0), 3)
+    noisy = profiling.speed_ratio(frame([100, 100, 100, 100], [120, 85, 115, 90]), "a", "b")
+    assert not noisy["beyond noise"] and noisy["lowest"] == pytest.approx(0.85)
+    assert "within the noise" in profiling.describe_speed_ratio(noisy, "a", "b", "training step")
+    assert "2.00x as fast" in profiling.describe_speed_ratio(steady, "a", "b", "training step")

@@ -41,29 +41,51 @@ def test_the_ordering_reading_follows_the_numbers():
     assert "one seed" in readings.describe_ordering(one_seed, "model", "acc %", "paper")
 
 
-def table_5(nsp_on_sop: float, sop_on_nsp: float) -> pd.DataFrame:
+def table_5(nsp_on_sop: float, sop_on_nsp: float, nsp_says_1_on_sop: float = 50.0,
+            sop_mlm: tuple[float, float, float] = (8.1, 8.0, 7.9)) -> pd.DataFrame:
     rows = []
     for seed in range(3):
-        models = (("MLM only", 50.0, 50.0), ("MLM + NSP", 95.0, nsp_on_sop), ("MLM + SOP", sop_on_nsp, 97.0))
-        for name, nsp, sop in models:
-            rows.append({"trained with": name, "seed": seed, "MLM acc %": 15.0,
-                         "MLM [MASK] acc %": 8.0, "NSP head %": nsp + seed,
-                         "SOP head %": sop - seed, "NSP probe %": 80.0, "SOP probe %": 55.0})
+        models = (("MLM only", 50.0, 50.0, 50.0, 8.0), ("MLM + NSP", 95.0, nsp_on_sop, nsp_says_1_on_sop, 8.0),
+                  ("MLM + SOP", sop_on_nsp, 97.0, 50.0, sop_mlm[seed]))
+        for name, nsp, sop, says_1, mlm in models:
+            rows.append({"trained with": name, "seed": seed, "MLM acc %": 15.0, "MLM [MASK] acc %": mlm + 0.1 * seed,
+                         "MLM [MASK] unigram %": 6.0, "NSP head %": nsp + seed, "SOP head %": sop - seed,
+                         "NSP probe %": 80.0, "SOP probe %": 55.0, "NSP says 1 %": 50.0, "SOP says 1 %": says_1})
     return pd.DataFrame(rows)
 
 
 def test_table_5_claims_hold_and_fail_on_the_thresholds():
     summary = readings.table_5_summary(table_5(nsp_on_sop=51.0, sop_on_nsp=70.0))
     claims = readings.table_5_claims(summary)
-    assert claims["holds"].all() and len(claims) == 6
-    assert "6 of the paper's 6 readings hold" in readings.describe_table_5(summary, claims)
+    assert claims["holds"].all() and len(claims) == 6 and claims["measured"].sum() == 4
+    text = readings.describe_table_5(summary, claims)
+    assert "4 of the paper's 4 measured readings hold" in text and "2 more are not counted" in text
+    assert "answers one class" not in text
     summary = readings.table_5_summary(table_5(nsp_on_sop=66.0, sop_on_nsp=54.0))
     claims = readings.table_5_claims(summary).set_index("claim")
     assert not claims.loc["the NSP-trained model is near chance on SOP (at most 60%)", "holds"]
     assert not claims.loc["the SOP-trained model is above chance on NSP (more than 55%)", "holds"]
     assert claims["holds"].sum() == 4
     text = readings.describe_table_5(summary.reset_index(drop=True), claims.reset_index())
-    assert "4 of the paper's 6" in text and "near chance on SOP" in text
+    assert "2 of the paper's 4 measured" in text and "near chance on SOP" in text
+
+
+def test_a_head_that_answers_one_class_is_named():
+    summary = readings.table_5_summary(table_5(nsp_on_sop=50.0, sop_on_nsp=70.0, nsp_says_1_on_sop=3.0))
+    claims = readings.table_5_claims(summary).set_index("claim")
+    assert claims.loc["the NSP-trained model is near chance on SOP (at most 60%)", "one answer"]
+    assert "answers one class (says \"1\" for 3% of pairs)" in readings.describe_table_5(summary, claims.reset_index())
+    assert readings.constant_answer(95.0) and readings.constant_answer(5.0) and not readings.constant_answer(6.0)
+
+
+def test_the_mlm_column_is_compared_paired_by_seed():
+    # SOP's model is 1.0 point above MLM only at every seed: a paired difference with no spread, beyond the noise.
+    text = readings.describe_table_5_mlm(table_5(50.0, 70.0, sop_mlm=(9.0, 9.0, 9.0)))
+    assert "MLM + SOP 9.1% (+1.0 ± 0.0 points, paired by seed, beyond the noise)" in text
+    assert "MLM + NSP 8.1% (+0.0 ± 0.0 points" in text and "moves masked LM" in text
+    # Unpaired, the same numbers with seed-to-seed spread would hide it; paired, a noisy gain stays within the noise.
+    text = readings.describe_table_5_mlm(table_5(50.0, 70.0, sop_mlm=(9.0, 7.0, 8.5)))
+    assert "within the noise" in text and "no sentence task moves masked LM" in text
 
 
 def test_stuck_heads_are_named_with_the_training_pair_diagnosis():
@@ -158,3 +180,21 @@ def test_the_sentence_evidence_reading_tells_budget_from_meaning():
     text = readings.describe_sentence_evidence(no_words, 50.5, 51.0)
     assert "a matter of meaning" in text and "not beyond the majority class" in text
     assert "has learned the task" in readings.describe_sentence_evidence(words, 75.0, 80.0)
+
+
+def test_heads_are_set_beside_the_strongest_trivial_baseline():
+    summary = readings.table_5_summary(table_5(nsp_on_sop=51.0, sop_on_nsp=70.0))
+    trivial = pd.DataFrame({"majority class %": [52.0, 51.0], "word overlap %": [94.0, 50.0],
+                            "word overlap s.e. %": [1.0, 2.6], "sided bag of words %": [60.0, 88.0],
+                            "sided bag s.e. %": [2.5, 1.5]}, index=["NSP", "SOP"])
+    table = readings.heads_against_trivial(summary, trivial).set_index(["trained with", "task"])
+    nsp = table.loc[("MLM + NSP", "NSP")]  # 96.0 ± 0.58 against word overlap 94.0 ± 1.0: within the noise
+    assert nsp["strongest trivial"] == "word overlap" and not nsp["beyond it"]
+    assert abs(nsp["± difference"] - (0.5774**2 + 1.0) ** 0.5) < 1e-3
+    sop = table.loc[("MLM + SOP", "SOP")]  # 96.0 ± 0.58 against the sided bag 88.0 ± 1.5: beyond it
+    assert sop["strongest trivial"] == "sided bag of words" and sop["beyond it"]
+    assert not table.loc[("MLM only", "SOP"), "beyond it"]  # below the baseline is never "beyond"
+    assert table.loc[("MLM only", "SOP"), "reading"] == "below it beyond the noise"
+    assert nsp["reading"] == "within the noise of it"
+    text = readings.describe_heads_against_trivial(table.reset_index())
+    assert "1 of 4 trained heads beat" in text and "MLM only" not in text

@@ -85,11 +85,42 @@ def test_unknown_chapters_are_refused():
 
 def test_a_calibrated_prediction_measures_this_machine():
     prediction = sizing.describe_prediction("07_pretraining", "tiny")
-    assert prediction["runs"] == 1 and prediction["here"]["flop_rate"] > 0
-    assert prediction["here"]["seconds"] == pytest.approx(prediction["flops"] / prediction["here"]["flop_rate"])
+    here, measured = prediction["here"], prediction["here"]["measured"]
+    (timing,) = measured["timings"]
+    assert prediction["runs"] == 1 and here["flop_rate"] > 0 and timing["heldout batches"] > 0
+    run = sizing.chapter_workloads("07_pretraining", "tiny")[0]
+    expected = run.steps * timing["step"] + run.heldout_passes * timing["heldout batches"] * timing["heldout batch"]
+    assert here["seconds"] == pytest.approx(expected) and measured["start-up"] == 0.0
     line = sizing.prediction_line(prediction)
     assert "Colab T4" in line and "here (cpu" in line
     assert sizing.describe_prediction("01_bert_in_one_notebook", "full")["flops"] == 0
+
+
+def test_every_shape_of_a_chapter_is_timed_once():
+    runs = sizing.chapter_workloads("03_cross_layer_sharing", "tiny")
+    measured = sizing.measure_here(runs, workers=1, steps=1)
+    shapes = {(r.config, r.batch_size, r.seq_len) for r in runs}
+    assert len(measured["timings"]) == len(runs) and 1 < len(shapes) < len(runs)  # seeds share their shape
+    by_shape = {}
+    for run, timing in zip(runs, measured["timings"], strict=True):
+        assert by_shape.setdefault((run.config, run.batch_size, run.seq_len), timing) == timing
+        assert timing["step"] > 0 and timing["heldout batches"] > 0
+
+
+def test_the_prediction_shares_runs_over_workers_and_adds_the_start_up():
+    runs = sizing.chapter_workloads("06_sop_vs_nsp", "tiny")
+    timing = {"step": 0.01, "heldout batch": 0.002, "heldout batches": 10}
+    measured = {"timings": [timing] * len(runs), "start-up": 4.0}
+    per_run = runs[0].steps * 0.01 + runs[0].heldout_passes * 10 * 0.002  # every Table 5 run has one shape
+    assert sizing.predicted_here(runs, measured, workers=2) == pytest.approx(len(runs) * per_run / 2 + 4.0)
+    assert sizing.predicted_here(runs, {**measured, "start-up": 0.0}, workers=1) == pytest.approx(len(runs) * per_run)
+
+
+def test_measured_and_predicted_are_compared():
+    prediction = {"here": {"seconds": 100.0}}
+    assert "1.20 (within 30%)" in sizing.compare_with_prediction(prediction, 120.0)
+    assert "1.40 (off by more than 30%)" in sizing.compare_with_prediction(prediction, 140.0)
+    assert "0.60 (off by more than 30%)" in sizing.compare_with_prediction(prediction, 60.0)
 
 
 def test_peak_flops_by_device_name():

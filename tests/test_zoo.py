@@ -10,7 +10,9 @@ import torch
 from albert_lite import AlbertConfig, AlbertForPreTraining
 from albert_lite.data import load_corpus
 from albert_lite.data.tokenizer import train_tokenizer
+from albert_lite.runtime import preserved_random_state
 from albert_lite.training.checkpoints import CheckpointError
+from albert_lite.training.loop import start_run
 from albert_lite.training.masked_lm import masked_predictions
 from albert_lite.zoo import ZOO_RECIPES, corpus_of, load, names
 from albert_lite.zoo.models import CARD_FILE, TOKENIZER_FILE, export
@@ -78,3 +80,25 @@ def test_a_shipped_model_is_the_one_its_card_describes(name):
     agree = sum(a == b for a, b in zip(answers, card["fingerprint"]["answers"], strict=True)) / len(answers)
     assert agree > 0.97, f"{name}: {agree:.1%} of its [MASK] answers match the card (float16 may flip a few ties)"
     assert json.loads(json.dumps(card["mask_evidence"]))[0]["answers"] == "model"
+
+
+@pytest.mark.parametrize("name", list(ZOO_RECIPES))
+def test_the_first_steps_of_a_recipe_reproduce_the_committed_log(name):
+    """The package's own training code, from the recipe, retraces the card's learning curve: the losses logged at
+    the first logging step (the mean over its steps) match the shipped history."""
+    shipped = load(name)
+    recipe = ZOO_RECIPES[name]
+    data = corpus_of(name, shipped.tokenizer)
+    torch.manual_seed(recipe.seed)
+    model = AlbertForPreTraining(recipe.model_config(shipped.tokenizer.vocab_size))
+    first = shipped.card["history"][0]
+    # The training loop's own run, stepped by hand for the first logging interval of the full recipe.
+    with preserved_random_state():
+        torch.set_num_threads(shipped.card["threads"])
+        run = start_run(model, data.loader("train", recipe.task, recipe.batch_size, seed=recipe.seed),
+                        recipe.training_config(log_every=first["step"]), None)
+        for _ in range(first["step"]):
+            lr = run.step()
+        logged = run.log(first["step"], lr)
+    for key in ("loss", "mlm_loss", "sentence_loss"):
+        assert logged[key] == pytest.approx(first[key], rel=1e-3), key

@@ -114,7 +114,7 @@ def _parameter_exercises() -> dict[str, Exercise]:
 
 
 def _training_exercises() -> dict[str, Exercise]:
-    """Chapters 5 to 8: masking, statistics, LAMB and its schedule, memory."""
+    """Chapters 5 to 9: masking, statistics, LAMB and its schedule, memory, the classifier head."""
     warmup = 250
     steps = (0, 124, 249, 250, 5125, 9999)
     lrs = tuple(1e-3 * warmup_decay_factor(s, warmup, 10_000) for s in steps)
@@ -168,6 +168,21 @@ def _training_exercises() -> dict[str, Exercise]:
             mistakes={(8 * 222_595_584 / 2**30, 8 * 334_607_360 / 2**30):
                       "AdamW keeps two moments per weight: 4 bytes x (weight + gradient + 2 moments).",
                       (16 * 222_595_584 / 1e9, 16 * 334_607_360 / 1e9): "A GiB is 2**30 bytes, not 10**9."},
+        ),
+        "ch9.ex1": Exercise(
+            "Parameters of the classifier head: four eras at H = 64, and SST-2 (two classes) at H = 768.",
+            (64 * 4 + 4, 768 * 2 + 2),
+            mistakes={(64 * 4, 768 * 2): "A linear layer has a bias too: one more parameter per class.",
+                      (64 * 64 + 64, 768 * 768 + 768): "The head maps H to the K classes, not H to H."},
+            hint="One linear layer from the pooled vector (H numbers) to K classes: H x K weights and K biases.",
+        ),
+        "ch11.ex1": Exercise(
+            "ALBERT's embedding (E = 128) as a fraction of BERT's at V = 30000, H = 4096.",
+            ((30000 * 128 + 128 * 4096) / (30000 * 4096),),
+            tolerance=1e-2,
+            mistakes={((30000 * 128 + 128 * 768) / (30000 * 768),): "That is the fraction at H = 768: use H = 4096.",
+                      (100 * (30000 * 128 + 128 * 4096) / (30000 * 4096),): "Give it as a fraction, not in percent."},
+            hint="Divide V x E + E x H by V x H with V = 30000, E = 128, H = 4096.",
         ),
         "ch8.ex2": Exercise(
             "Sequence length S at which 4SH equals 24H^2 for ALBERT-base (H = 768).",

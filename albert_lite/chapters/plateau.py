@@ -18,7 +18,7 @@ import torch
 from ..config import AlbertConfig
 from ..data import RandomTokenDataset, make_loader
 from ..data.pretraining_dataset import collate
-from ..model import AlbertForPreTraining
+from ..model import AlbertForPreTraining, attention_bias
 from ..runtime import preserved_random_state
 from ..statistics import NOISE_FACTOR, standard_error
 from ..training import TrainingConfig, train
@@ -115,3 +115,66 @@ def plot_grid(frame: pd.DataFrame):
     fig.suptitle(frame.attrs.get("run", ""), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- where a trained model looks
+
+NEIGHBOUR_FACTOR = 2.0  # a head "looks at" an offset when it puts at least twice the uniform weight there
+
+
+def offset_weights(weights: torch.Tensor, keep: torch.Tensor) -> dict[str, float]:
+    """Attention weights ``(B, heads, S, S)`` of one layer, on real tokens (``keep``: (B, S), 1 = token): for
+    each head, the mean weight a token puts on its left neighbour, on itself and on its right neighbour, each as
+    a multiple of the uniform weight 1/n (n = the real tokens of its sequence). 1 everywhere means the layer
+    averages its input, blind to position. Returns the largest multiple over heads for each offset."""
+    keep = keep.bool()
+    lengths = keep.sum(1).float()  # (B,)
+    out = {}
+    for name, offset in (("left neighbour", -1), ("itself", 0), ("right neighbour", 1)):
+        diagonal = weights.diagonal(offset, dim1=-2, dim2=-1)  # (B, heads, S - |offset|): row i, column i + offset
+        rows = torch.arange(diagonal.shape[-1]) + max(0, -offset)
+        valid = keep[:, rows] & keep[:, rows + offset]  # both ends real tokens
+        multiple = diagonal * lengths[:, None, None]
+        per_head = (multiple * valid[:, None]).sum((0, 2)) / valid.sum().clamp_min(1)
+        out[name] = float(per_head.max())
+    return out
+
+
+@torch.no_grad()
+def where_layers_look(model: AlbertForPreTraining, batches) -> pd.DataFrame:
+    """Per layer of ``model`` (in eval mode), on ``batches``: the largest multiple of the uniform weight that any
+    head puts on the left neighbour, on the token itself and on the right neighbour (:func:`offset_weights`)."""
+    model.eval()
+    encoder = model.albert
+    totals: dict[int, dict[str, float]] = {}
+    count = 0
+    for batch in batches:
+        keep = batch["attention_mask"]
+        x = encoder.embeddings(batch["input_ids"], batch["token_type_ids"])
+        x = encoder.projection(x) if encoder.projection is not None else x
+        bias = attention_bias(keep, x.dtype)
+        for layer, (a, f) in enumerate(encoder.encoder.plan):
+            attention = encoder.encoder.attention[a]
+            found = offset_weights(attention.weights(x, bias), keep)
+            for key, value in found.items():
+                totals.setdefault(layer, {}).setdefault(key, 0.0)
+                totals[layer][key] += value
+            x = encoder.encoder.ffn[f](attention(x, bias))
+        count += 1
+    rows = [{"layer": layer, **{f"{key} x uniform": value / count for key, value in found.items()}}
+            for layer, found in totals.items()]
+    return pd.DataFrame(rows)
+
+
+def describe_where_layers_look(frame: pd.DataFrame, name: str) -> str:
+    """Whether any head of any layer singles out a neighbour (at least NEIGHBOUR_FACTOR times the uniform weight)."""
+    columns = ["left neighbour x uniform", "right neighbour x uniform"]
+    best = frame[columns].max().max()
+    if best >= NEIGHBOUR_FACTOR:
+        layer = int(frame.loc[frame[columns].max(axis=1).idxmax(), "layer"])
+        return (f"{name}: a head of layer {layer} puts {best:.1f} times the uniform weight on a neighbour: "
+                "the model has found where its neighbours are.")
+    return (f"{name}: no head of any layer puts more than {best:.2f} times the uniform weight on either neighbour "
+            f"(a head that looks at a neighbour puts at least {NEIGHBOUR_FACTOR:g} times): the model has not singled "
+            "out a word's neighbours, and without them a [MASK] has only the frequencies and the speech's words, "
+            "averaged, to go on.")

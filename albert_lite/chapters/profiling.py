@@ -10,10 +10,12 @@ the activations depend on batch x sequence x width x depth, which sharing does n
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
@@ -26,6 +28,7 @@ from ..data.toy import synthetic_batch
 from ..flops import flops
 from ..model import AlbertForPreTraining
 from ..runtime import pick_device, preserved_random_state, seed_everything
+from ..statistics import beyond_noise
 from ..training.optimizers import OPTIMIZERS, build_optimizer
 from ..training.timing import seconds_per_call, training_step
 
@@ -221,6 +224,74 @@ def _profile_one(
         "tokens_per_s": batch * seq_len / (inference_ms / 1000),
         "flops_per_token": flops(config, seq_len)["total"],
     }
+
+
+def interleaved_speed(
+    models: Mapping[str, AlbertConfig | tuple[AlbertConfig, bool]],
+    batch: int,
+    seq_len: int,
+    *,
+    rounds: int = 10,
+    device: torch.device | str | None = None,
+    masked_fraction: float = 0.15,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Training-step and inference times of several models, measured in ``rounds`` rounds that time every model
+    once each, in turn: a machine that slows down for a while slows every model alike, and each round gives one
+    paired ratio. A value of ``models`` is a config, or ``(config, activation_checkpointing)``.
+
+    One row per (round, model): ``train_step_ms`` (forward, backward, AdamW step) and ``inference_ms`` (the
+    encoder's forward pass, no gradients), after one warm-up of each.
+    """
+    check_positive_int("rounds", rounds)
+    device = torch.device(device) if device is not None else pick_device()
+    steps, passes = {}, {}
+    with preserved_random_state():
+        seed_everything(seed)
+        for name, spec in models.items():
+            config, checkpointing = spec if isinstance(spec, tuple) else (spec, False)
+            model = AlbertForPreTraining(config, activation_checkpointing=checkpointing).to(device).train()
+            inputs = synthetic_batch(config, batch, seq_len, masked_fraction, device, seed)
+            encoder_inputs = {k: inputs[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+            steps[name] = training_step(model, inputs, optimizer=build_optimizer(model, "adamw", lr=1e-4))
+            steps[name]()  # warm-up: gradients and optimizer state
+
+            def infer(model=model, encoder_inputs=encoder_inputs):
+                with torch.inference_mode():
+                    return model.albert(**encoder_inputs)
+
+            passes[name] = infer
+            infer()
+        rows = []
+        for round_ in range(rounds):
+            for name in models:
+                train_ms = 1000 * seconds_per_call(steps[name], device, 1)[0]
+                inference_ms = 1000 * seconds_per_call(passes[name], device, 1)[0]
+                rows.append({"round": round_, "model": name, "train_step_ms": train_ms, "inference_ms": inference_ms})
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(device=str(device), batch=batch, seq_len=seq_len, rounds=rounds)
+    return frame
+
+
+def speed_ratio(speeds: pd.DataFrame, faster: str, slower: str, column: str = "train_step_ms") -> dict[str, float]:
+    """How many times as fast ``faster`` runs as ``slower``: the geometric mean over rounds of the paired ratio
+    (``slower``'s time over ``faster``'s in the same round), its spread (the lowest and highest round), and
+    whether it differs from 1 beyond the noise (3 standard errors of the mean log ratio over rounds)."""
+    times = speeds.pivot(index="round", columns="model", values=column)
+    logs = np.log(times[slower] / times[faster])
+    mean, error = float(logs.mean()), float(logs.std(ddof=1) / np.sqrt(len(logs))) if len(logs) > 1 else math.nan
+    return {"ratio": math.exp(mean), "lowest": float(np.exp(logs.min())), "highest": float(np.exp(logs.max())),
+            "rounds": len(logs), "beyond noise": beyond_noise(mean, error)}
+
+
+def describe_speed_ratio(found: dict[str, float], faster: str, slower: str, what: str) -> str:
+    """One line: the ratio, its spread over rounds, and whether it is beyond the noise."""
+    if not found["beyond noise"]:
+        verdict = "within the noise: no measurable difference"
+    else:
+        verdict = "beyond the noise"
+    return (f"{faster} against {slower}, {what}: {found['ratio']:.2f}x as fast (rounds from {found['lowest']:.2f}x to "
+            f"{found['highest']:.2f}x, {found['rounds']} rounds), {verdict}")
 
 
 def ratios(table: pd.DataFrame, baseline: str, columns: Iterable[str] | None = None) -> pd.DataFrame:

@@ -69,6 +69,8 @@ def train_and_measure(row: Callable[..., dict], jobs: list[Job], data: PreparedC
     device = results[0].get("device", "cpu")
     frame = pd.DataFrame([r for result in results for r in result.get("rows", [result])])
     frame = frame.drop(columns="device", errors="ignore")
-    frame.attrs["run"] = run_line(scale, s, device, time.perf_counter() - started, models or len(jobs))
+    wall = time.perf_counter() - started
+    frame.attrs["run"] = run_line(scale, s, device, wall, models or len(jobs))
+    frame.attrs["wall s"] = wall  # set beside the chapter's prediction (sizing.compare_with_prediction)
     return frame
 

@@ -23,20 +23,22 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(device)
 
 
-def training_step(model: torch.nn.Module, batch: dict[str, torch.Tensor], precision: str = "fp32",
-                  optimizer: torch.optim.Optimizer | None = None, forward: Callable[..., Any] | None = None
-                  ) -> Callable[[], torch.Tensor]:
+def training_step(model: torch.nn.Module, batch: dict[str, torch.Tensor] | Callable[[], dict[str, torch.Tensor]],
+                  precision: str = "fp32", optimizer: torch.optim.Optimizer | None = None,
+                  forward: Callable[..., Any] | None = None) -> Callable[[], torch.Tensor]:
     """One optimizer step of ``model`` on ``batch`` (forward under autocast, backward, step), as a function
-    returning the loss. ``forward`` replaces the model's call (a ``torch.compile`` of it); fp16 gets a
-    gradient scaler, as in training; the default optimizer is AdamW."""
+    returning the loss. ``batch`` may be a function that draws the next batch (a loader's, masking included), so
+    that the time of drawing it is counted. ``forward`` replaces the model's call (a ``torch.compile`` of it);
+    fp16 gets a gradient scaler, as in training; the default optimizer is AdamW."""
     device = next(model.parameters()).device
     optimizer = optimizer or torch.optim.AdamW(model.parameters(), lr=1e-4)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     run = forward or model
 
     def step() -> torch.Tensor:
+        inputs = batch() if callable(batch) else batch
         with autocast(device, precision):
-            loss = run(**batch).loss
+            loss = run(**inputs).loss
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
