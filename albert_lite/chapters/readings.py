@@ -37,23 +37,23 @@ def sentence_head_diagnostics(scores: dict, task: str = "sop") -> dict:
 
 
 def describe_sentence_heads(frame: pd.DataFrame) -> str:
-    """A reading of the SOP columns, generated from them: which heads learned, which always answer the same,
-    and (when the table has it) whether the others fit their own training pairs."""
+    """A reading of the SOP columns, generated from them, one bullet a finding: which heads learned, which always
+    answer the same, and (when the table has it) whether the others fit their own training pairs."""
     stuck = frame[(frame["SOP says 1 %"] <= 0.5) | (frame["SOP says 1 %"] >= 99.5)]
     learned = frame["SOP acc %"] - frame["SOP majority %"] > NOISE_FACTOR * frame["SOP s.e. %"]
     n = int(frame["SOP n"].iloc[0])
-    line = (f"Sentence heads on {n} held-out pairs: {int(learned.sum())} of {len(frame)} trained heads beat the "
-            f"majority-class baseline ({frame['SOP majority %'].iloc[0]:.1f}%) by more than {NOISE_FACTOR:g} standard "
-            "errors")
+    lines = [f"- Sentence heads on {n} held-out pairs: {int(learned.sum())} of {len(frame)} trained heads beat the "
+             f"majority-class baseline ({frame['SOP majority %'].iloc[0]:.1f}%) by more than {NOISE_FACTOR:g} "
+             "standard errors."]
     if len(stuck):
-        line += (f"; {len(stuck)} answer the same class for every pair, so their accuracy is just that label's share "
-                 "(the head has learned nothing, whatever the model's masked-LM accuracy)")
+        lines.append(f"- {len(stuck)} answer the same class for every pair: their accuracy is just that label's "
+                     "share (the head has learned nothing, whatever the model's masked-LM accuracy).")
     if "SOP acc on training pairs %" in frame and not learned.all():
         best = frame.loc[~learned, "SOP acc on training pairs %"].max()
-        line += (f". On the pairs they were trained on, the heads that did not learn score at most {best:.1f}%: "
-                 "they have not fit even their training pairs, so neither overfitting nor the held-out pairs "
-                 "explain it; the training pairs taught them nothing")
-    return line + "."
+        lines.append(f"- On the pairs they were trained on, the heads that did not learn score at most {best:.1f}%: "
+                     "they have not fit even their training pairs, so neither overfitting nor the held-out pairs "
+                     "explain it.")
+    return "\n".join(lines)
 
 
 def words_show_the_answer(pairs: dict) -> bool:
@@ -141,22 +141,22 @@ def describe_masked_lm(frame: pd.DataFrame, labels: Sequence[str]) -> str:
     above = frame["MLM acc %"] - unigram > NOISE_FACTOR * se
     exact = (frame["MLM acc %"] - unigram).abs() < 100 / (2 * n)  # the same count of correct tokens
     near = ((frame["MLM acc %"] - unigram).abs() <= NOISE_FACTOR * se) & ~exact
-    line = (f"Masked LM at {n} held-out [MASK] targets: {int(above.sum())} of {len(frame)} trained models beat the "
-            f"unigram baseline (always the most frequent piece, {unigram:.1f}%) by more than {NOISE_FACTOR:g} standard "
-            "errors")
+    lines = [f"- Masked LM at {n} held-out [MASK] targets: {int(above.sum())} of {len(frame)} trained models beat "
+             f"the unigram baseline (always the most frequent piece, {unigram:.1f}%) by more than {NOISE_FACTOR:g} "
+             "standard errors."]
 
     def named(rows: pd.Series) -> str:
         records = frame.loc[rows, list(labels)].to_dict("records")
         return "; ".join(dict.fromkeys(", ".join(f"{k} {v}" for k, v in row.items()) for row in records))
 
     if exact.any():
-        line += (f"; {int(exact.sum())} score exactly the baseline ({named(exact)}): they answer the most frequent "
-                 "piece at every mask, having not yet learned to use the context, so their equal accuracies are the "
-                 "baseline's, not a measurement of the model")
+        lines.append(f"- {int(exact.sum())} score exactly the baseline ({named(exact)}): they answer the most frequent "
+                     "piece at every mask, so their equal accuracies are the baseline's, not a measurement of the "
+                     "model.")
     if near.any():
-        line += (f"; {int(near.sum())} are above it by less than {NOISE_FACTOR:g} standard errors "
-                 f"({named(near)}): at this n the test cannot tell them from the baseline")
-    return line + "."
+        lines.append(f"- {int(near.sum())} are above it by less than {NOISE_FACTOR:g} standard errors "
+                     f"({named(near)}): at this n the test cannot tell them from the baseline.")
+    return "\n".join(lines)
 
 
 # A model has left the plateau once it has closed this share of the gap between the unigram and the neighbour table.
