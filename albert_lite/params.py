@@ -19,6 +19,12 @@ def layer_norm(width: int) -> int:
     return 2 * width
 
 
+def factorized_embedding(v: int, e: int, h: int) -> int:
+    """ALBERT's token embedding as the source article counts it: the V x E table and the E x H projection (BERT's
+    is V x H), without positions, segments or LayerNorm."""
+    return v * e + e * h
+
+
 def attention_block(config: AlbertConfig) -> int:
     """Q, K, V and output projections plus the post-attention LayerNorm."""
     h = config.hidden_size

@@ -151,3 +151,13 @@ def test_speed_ratios_are_paired_by_round_and_judged_against_their_noise():
     assert not noisy["beyond noise"] and noisy["lowest"] == pytest.approx(0.85)
     assert "within the noise" in profiling.describe_speed_ratio(noisy, "a", "b", "training step")
     assert "2.00x as fast" in profiling.describe_speed_ratio(steady, "a", "b", "training step")
+
+
+def test_an_inference_pass_runs_without_dropout_and_leaves_training_mode_alone():
+    config = AlbertConfig(vocab_size=60, embedding_size=8, hidden_size=16, num_layers=2, num_heads=2,
+                          max_position_embeddings=16, dropout=0.5)
+    model = AlbertForPreTraining(config).train()
+    inputs = profiling.synthetic_batch(config, 2, 16, 0.15, "cpu", 0)
+    infer = profiling._encoder_pass(model, inputs)
+    first, second = infer().last_hidden_state, infer().last_hidden_state
+    assert torch.equal(first, second) and model.training  # dropout off during the pass, train mode after it

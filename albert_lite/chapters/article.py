@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..config import AlbertConfig
 from ..flops import flops
-from ..params import count_parameters
+from ..params import count_parameters, factorized_embedding
 from .paper import (
     ARTICLE_FIGURES,
     PAPER_TABLE_2,
@@ -33,11 +33,6 @@ OPTIMIZER_BYTES_PER_WEIGHT = 16  # float32 weight, gradient and AdamW's two mome
 
 def _params(name: str, **changes) -> int:
     return count_parameters(AlbertConfig.from_preset(name, **changes))["total"]
-
-
-def _embedding(v: int, e: int, h: int) -> int:
-    """The token-embedding weights the article counts: V x H for BERT, V x E + E x H for ALBERT."""
-    return v * h if e == h else v * e + e * h
 
 
 @dataclass(frozen=True)
@@ -59,21 +54,21 @@ def _memory() -> tuple[str, str]:
 
 
 def _embedding_fixed() -> tuple[str, str]:
-    rows = [(h, _embedding(30000, h, h), _embedding(30000, 128, h)) for h in (768, 2048, 4096)]
+    rows = [(h, 30000 * h, factorized_embedding(30000, 128, h)) for h in (768, 2048, 4096)]
     growth = (rows[-1][2] - rows[0][2]) / (rows[-1][1] - rows[0][1])
     return ("holds", "V x E + E x H grows with H only through E x H: from H = 768 to 4096 ALBERT's embedding "
             f"grows by {rows[-1][2] - rows[0][2]:,} weights, {100 * growth:.1f}% of BERT's growth.")
 
 
 def _article_figures() -> tuple[str, str]:
-    bert, albert = _embedding(30000, 768, 768), _embedding(30000, 128, 768)
+    bert, albert = 30000 * 768, factorized_embedding(30000, 128, 768)
     same = (bert == ARTICLE_FIGURES["bert_embedding"]) and (albert == ARTICLE_FIGURES["albert_embedding"])
     return ("holds" if same else "does not hold",
             f"30000 x 768 = {bert:,}; 30000 x 128 + 128 x 768 = {albert:,}, 1/{bert / albert:.1f} of BERT's.")
 
 
 def _wider_saves_more() -> tuple[str, str]:
-    ratios = {h: _embedding(30000, h, h) / _embedding(30000, 128, h) for h in (768, 2048, 4096)}
+    ratios = {h: 30000 * h / factorized_embedding(30000, 128, h) for h in (768, 2048, 4096)}
     rising = list(ratios.values()) == sorted(ratios.values())
     return ("holds" if rising else "does not hold",
             "BERT's embedding over ALBERT's: " + ", ".join(f"{r:.1f}x at H = {h}" for h, r in ratios.items()) + ".")

@@ -147,21 +147,17 @@ def where_layers_look(model: AlbertForPreTraining, batches) -> pd.DataFrame:
     model.eval()
     encoder = model.albert
     totals: dict[int, dict[str, float]] = {}
-    count = 0
     for batch in batches:
         keep = batch["attention_mask"]
-        x = encoder.embeddings(batch["input_ids"], batch["token_type_ids"])
-        x = encoder.projection(x) if encoder.projection is not None else x
-        bias = attention_bias(keep, x.dtype)
-        for layer, (a, f) in enumerate(encoder.encoder.plan):
-            attention = encoder.encoder.attention[a]
-            found = offset_weights(attention.weights(x, bias), keep)
+        # hidden_states[i] is what enters layer i: the weights are those the layer applies to it.
+        states = encoder(batch["input_ids"], batch["token_type_ids"], keep, output_hidden_states=True).hidden_states
+        bias = attention_bias(keep, states[0].dtype)
+        for layer, (a, _) in enumerate(encoder.encoder.plan):
+            found = offset_weights(encoder.encoder.attention[a].weights(states[layer], bias), keep)
             for key, value in found.items():
                 totals.setdefault(layer, {}).setdefault(key, 0.0)
                 totals[layer][key] += value
-            x = encoder.encoder.ffn[f](attention(x, bias))
-        count += 1
-    rows = [{"layer": layer, **{f"{key} x uniform": value / count for key, value in found.items()}}
+    rows = [{"layer": layer, **{f"{key} x uniform": value / len(batches) for key, value in found.items()}}
             for layer, found in totals.items()]
     return pd.DataFrame(rows)
 

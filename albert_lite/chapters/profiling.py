@@ -186,6 +186,23 @@ def profile_memory_and_speed(
     return table
 
 
+def _encoder_pass(model: AlbertForPreTraining, inputs: Mapping[str, torch.Tensor]) -> Callable[[], object]:
+    """The encoder's forward pass on a pretraining batch, in eval mode (no dropout) and with no gradients: what
+    inference costs. The model's own mode is restored afterwards, so training steps can be timed between calls."""
+    encoder_inputs = {k: inputs[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+
+    def infer() -> object:
+        training = model.training
+        model.eval()
+        try:
+            with torch.inference_mode():
+                return model.albert(**encoder_inputs)
+        finally:
+            model.train(training)
+
+    return infer
+
+
 def _profile_one(
     config: AlbertConfig, batch: int, seq_len: int, device: torch.device, repeats: int, optimizer: str,
     masked_fraction: float, activation_checkpointing: bool, seed: int,
@@ -208,10 +225,9 @@ def _profile_one(
     train_ms = _timed(training_step(model, inputs, optimizer=opt), device, repeats)
 
     model.eval()
-    encoder_inputs = {k: inputs[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
-    with torch.inference_mode():
-        model.albert(**encoder_inputs)  # warm-up
-        inference_ms = _timed(lambda: model.albert(**encoder_inputs), device, repeats)
+    infer = _encoder_pass(model, inputs)
+    infer()  # warm-up
+    inference_ms = _timed(infer, device, repeats)
 
     return {
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -252,16 +268,10 @@ def interleaved_speed(
             config, checkpointing = spec if isinstance(spec, tuple) else (spec, False)
             model = AlbertForPreTraining(config, activation_checkpointing=checkpointing).to(device).train()
             inputs = synthetic_batch(config, batch, seq_len, masked_fraction, device, seed)
-            encoder_inputs = {k: inputs[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
             steps[name] = training_step(model, inputs, optimizer=build_optimizer(model, "adamw", lr=1e-4))
             steps[name]()  # warm-up: gradients and optimizer state
-
-            def infer(model=model, encoder_inputs=encoder_inputs):
-                with torch.inference_mode():
-                    return model.albert(**encoder_inputs)
-
-            passes[name] = infer
-            infer()
+            passes[name] = _encoder_pass(model, inputs)
+            passes[name]()
         rows = []
         for round_ in range(rounds):
             for name in models:

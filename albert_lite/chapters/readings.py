@@ -338,7 +338,7 @@ def describe_table_5(summary: pd.DataFrame, claims: pd.DataFrame) -> str:
                 else ".")]
     unmeasured = claims[~claims["measured"]]
     if len(unmeasured):
-        lines.append(f"- {len(unmeasured)} more are not counted: {NEVER_TRAINED}.")
+        lines.append(f"- {len(unmeasured)} more are not counted: {'; '.join(unmeasured['why not measured'].unique())}.")
     for _, claim in measured[measured["one answer"] & measured["holds"]].iterrows():
         lines.append(f"- \"{claim['claim']}\" holds with a head that answers one class (says \"1\" for "
                      f"{claim['says 1 %']:.0f}% of pairs): near chance, but it has not weighed these pairs at all.")

@@ -15,7 +15,7 @@ import anywidget
 import traitlets
 
 from ..config import AlbertConfig
-from ..params import count_parameters
+from ..params import count_parameters, factorized_embedding
 
 ESM = (Path(__file__).parent / "static" / "parameter_widgets.mjs").read_text(encoding="utf-8")
 
@@ -63,7 +63,8 @@ class EmbeddingWidget(_ParameterWidget):
     def article_sizes(self) -> dict[str, float]:
         """The article's comparison, weights only: the two tables and their ratio."""
         v, e, h = self.vocab_size, self.embedding_size, self.hidden_size
-        return {"V x H": v * h, "V x E + E x H": v * e + e * h, "ratio": (v * e + e * h) / (v * h)}
+        albert = factorized_embedding(v, e, h)
+        return {"V x H": v * h, "V x E + E x H": albert, "ratio": albert / (v * h)}
 
 
 class SharingWidget(_ParameterWidget):
