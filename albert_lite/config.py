@@ -60,6 +60,9 @@ class AlbertConfig:
     sharing: str = "all"
     group_size: int | None = None
     initializer_range: float = 0.02
+    # Not ALBERT's: a fixed bias -slope * |i - j| on every head's attention scores (symmetric ALiBi), so that
+    # attention starts near each position. Chapter 7 shows why a small model needs it to find a word's neighbours.
+    local_attention: bool = False
     # The fields given as None, whose values follow the shape (4H, L) here and in replace().
     _derived: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
@@ -94,6 +97,8 @@ class AlbertConfig:
                 f"group_size={self.group_size} does not divide num_layers={self.num_layers}: "
                 "groups of M layers need L to be a multiple of M"
             )
+        if not isinstance(self.local_attention, bool):
+            raise ValueError(f"local_attention={self.local_attention!r} is not allowed: it must be True or False")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout={self.dropout!r} is not allowed: it must be in [0, 1)")
         if not self.layer_norm_eps > 0:

@@ -85,12 +85,17 @@ class SelfAttention(nn.Module):
         batch, length, hidden = t.shape
         return t.view(batch, length, self.num_heads, hidden // self.num_heads).transpose(1, 2)
 
-    def weights(self, x: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
-        """The attention weights (B, heads, S, S) that ``forward`` applies, without dropout: where each position
-        looks. The forward pass never forms them (the fused kernel does not need to); this is for looking."""
+    def scores(self, x: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        """The scores (B, heads, S, S), q.k / sqrt(d) plus the bias, whose softmax :meth:`weights` is. The forward
+        pass never forms them (the fused kernel does not need to); this is for looking."""
         q, k = self._heads(self.query(x)), self._heads(self.key(x))
         scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
-        return (scores if attention_bias is None else scores + attention_bias).softmax(-1)
+        return scores if attention_bias is None else scores + attention_bias
+
+    def weights(self, x: torch.Tensor, attention_bias: torch.Tensor | None) -> torch.Tensor:
+        """The attention weights (B, heads, S, S) that ``forward`` applies, without dropout: where each position
+        looks."""
+        return self.scores(x, attention_bias).softmax(-1)
 
 
 class FeedForward(nn.Module):
@@ -133,17 +138,28 @@ class AlbertEncoder(nn.Module):
         last = len(self.plan) - 1
         for layer, (attention_index, ffn_index) in enumerate(self.plan):
             attention, ffn = self.attention[attention_index], self.ffn[ffn_index]
-            queries = None
+            queries, layer_bias = None, attention_bias
             if layer == last and last_layer_positions is not None:
                 queries = x.gather(1, last_layer_positions[..., None].expand(-1, -1, x.shape[-1]))
+                layer_bias = _rows_of(attention_bias, last_layer_positions)
             if self.activation_checkpointing and self.training:
                 # Keep only the layer's input; recompute its inside during the backward pass.
-                x = checkpoint(_layer, attention, ffn, x, attention_bias, queries, use_reentrant=False)
+                x = checkpoint(_layer, attention, ffn, x, layer_bias, queries, use_reentrant=False)
             else:
-                x = _layer(attention, ffn, x, attention_bias, queries)
+                x = _layer(attention, ffn, x, layer_bias, queries)
             if states is not None:
                 states.append(x)
         return x, (tuple(states) if states is not None else None)
+
+
+def _rows_of(bias: torch.Tensor | None, positions: torch.Tensor) -> torch.Tensor | None:
+    """The rows of a per-query bias (B or 1, heads, S, S) for the queries at ``positions`` (B, Q); a bias that is
+    the same for every query (B, 1, 1, S) applies as it is."""
+    if bias is None or bias.shape[-2] == 1:
+        return bias
+    batch, queries = positions.shape
+    bias = bias.expand(batch, -1, -1, -1)
+    return bias.gather(2, positions[:, None, :, None].expand(-1, bias.shape[1], -1, bias.shape[-1]))
 
 
 def _layer(
@@ -187,6 +203,16 @@ class AlbertModel(nn.Module):
     def activation_checkpointing(self, value: bool) -> None:
         self.encoder.activation_checkpointing = bool(value)
 
+    def score_bias(self, attention_mask: torch.Tensor | None, seq_len: int, dtype: torch.dtype,
+                   device: torch.device) -> torch.Tensor | None:
+        """What every layer adds to its attention scores: a large negative number at padding, and with
+        ``local_attention`` the distance penalty; None when there is nothing to add."""
+        bias = attention_bias(attention_mask, dtype)
+        if not self.config.local_attention:
+            return bias
+        local = distance_bias(self.config.num_heads, seq_len, dtype, device)[None]
+        return local if bias is None else bias + local
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -214,7 +240,7 @@ class AlbertModel(nn.Module):
         x = self.embeddings(input_ids, token_type_ids)
         if self.projection is not None:
             x = self.projection(x)
-        bias = attention_bias(attention_mask, x.dtype)
+        bias = self.score_bias(attention_mask, input_ids.shape[1], x.dtype, x.device)
         x, states = self.encoder(x, bias, output_hidden_states, last_layer_positions)
         pooled = torch.tanh(self.pooler(x[:, 0]))
         return AlbertOutput(x, pooled, states)
@@ -226,6 +252,15 @@ def attention_bias(attention_mask: torch.Tensor | None, dtype: torch.dtype) -> t
         return None
     keep = attention_mask[:, None, None, :].to(torch.bool)
     return torch.zeros(keep.shape, dtype=dtype, device=keep.device).masked_fill(~keep, torch.finfo(dtype).min)
+
+
+def distance_bias(num_heads: int, seq_len: int, dtype: torch.dtype, device: torch.device | None = None) -> torch.Tensor:
+    """(heads, S, S) biases -slope_h * |i - j| with slopes 2^(-8 (h + 1) / heads), as ALiBi's (Press et al., 2022) but
+    on both sides: the first head looks mostly at a word's neighbours, the last at the whole sequence."""
+    slopes = 2.0 ** (-8.0 * torch.arange(1, num_heads + 1, device=device, dtype=torch.float32) / num_heads)
+    positions = torch.arange(seq_len, device=device, dtype=torch.float32)
+    distance = (positions[None, :] - positions[:, None]).abs()
+    return (-slopes[:, None, None] * distance).to(dtype)
 
 
 def init_weights(module: nn.Module, std: float) -> None:

@@ -2,7 +2,7 @@
 
 The HTML is built from the committed notebook outputs (no execution). Every request to a host other
 than the local server is refused and is a failure. A page fails if it shows a Python traceback, a
-widget printed as plain text, a missing image, unrendered math or a printed line cut off by its box.
+widget printed as plain text, a missing image, unrendered math, or a printed line or a table cut off by its box.
 The parameter widgets of chapters 1-3 must render and answer a moved control with the count
 `count_parameters` gives. Screenshots are saved under artifacts/screenshots/.
 """
@@ -100,6 +100,10 @@ def browser_page(site):
 # Lines of printed output wider than their box (their text would be hidden behind a scroll bar).
 CUT_OFF_LINES = """Array.from(document.querySelectorAll('article .cell_output pre'))
     .filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(pre => pre.innerText.slice(0, 80))"""
+# Tables (pandas' HTML) wider than the output box that holds them: their last columns would be out of view.
+CUT_OFF_TABLES = """Array.from(document.querySelectorAll('article .cell_output table'))
+    .filter(t => t.getBoundingClientRect().width > t.closest('.cell_output').clientWidth + 1)
+    .map(t => t.innerText.slice(0, 80))"""
 
 
 def test_every_page_renders_cleanly(site, browser_page):
@@ -133,6 +137,7 @@ def test_every_page_renders_cleanly(site, browser_page):
         )
         problems += [f"{name}: missing image {src}" for src in broken]
         problems += [f"{name}: a printed line is cut off: {line!r}" for line in page.evaluate(CUT_OFF_LINES)]
+        problems += [f"{name}: a table is wider than the page: {head!r}" for head in page.evaluate(CUT_OFF_TABLES)]
         problems += [f"{name}: asked another host for {url}" for url in external]
         external.clear()
     assert not problems, "\n".join(problems)

@@ -9,7 +9,13 @@ import torch
 from albert_lite import AlbertConfig, AlbertForPreTraining
 from albert_lite.data import collate, make_loader
 from albert_lite.special_tokens import IGNORE_INDEX, MASK_ID
-from albert_lite.training.masked_lm import NeighbourTable, masked_predictions, masked_targets
+from albert_lite.training.masked_lm import (
+    NeighbourTable,
+    masked_predictions,
+    masked_targets,
+    most_frequent_piece,
+    piece_counts,
+)
 from albert_lite.training.metrics import evaluate
 
 SPECIAL = (0, 2, 3, 4)
@@ -25,6 +31,14 @@ def test_the_neighbour_table_answers_as_counted_by_hand():
     # (10, _, 12) -> 11; (2, _, 11) -> 10 twice, 14 once; (_, 3) -> 12 twice, 13 once; (11, _) -> 12 twice;
     # nothing visible -> the unigram; an unseen context -> the unigram
     assert table.predict(left, right).tolist() == [11, 10, 12, 12, 11, 11]
+
+
+def test_pieces_are_counted_everywhere_but_special_pieces_never():
+    # [CLS] and [SEP] are frequent ids here, and 9 sits only at a sequence's edge: it still counts, and wins.
+    sequences = [[9, 5, 9], [9, 5, 9], [2, 5, 3], [2, 3]]
+    assert piece_counts(sequences, 10, SPECIAL).tolist() == [0, 0, 0, 0, 0, 3, 0, 0, 0, 4]
+    assert most_frequent_piece(sequences, 10, SPECIAL) == 9
+    assert NeighbourTable(sequences, 10, SPECIAL).most_frequent == 9
 
 
 def test_ties_go_to_the_smaller_piece():

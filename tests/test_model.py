@@ -9,7 +9,7 @@ from albert_lite import (
     count_parameters,
     sharing_plan,
 )
-from albert_lite.model import read_positions
+from albert_lite.model import distance_bias, read_positions
 from albert_lite.training.optimizers import build_optimizer
 
 from .conftest import tiny_config
@@ -153,11 +153,13 @@ def test_read_positions_lists_cls_then_the_masked_positions_in_order():
     assert positions[2, :2].tolist() == [0, 4]  # a masked position 0 is listed once
 
 
-@pytest.mark.parametrize("checkpointing", [False, True])
-def test_last_layer_at_read_positions_changes_nothing(tiny, checkpointing):
+@pytest.mark.parametrize("checkpointing, local", [(False, False), (True, False), (False, True)])
+def test_last_layer_at_read_positions_changes_nothing(tiny, checkpointing, local):
     """The pretraining forward runs the last layer only where the heads read; asking for every
-    hidden state runs it everywhere. Loss, logits and every gradient must be the same."""
+    hidden state runs it everywhere. Loss, logits and every gradient must be the same (with a distance bias,
+    each read position keeps its own row of it)."""
     torch.manual_seed(0)
+    tiny = tiny.replace(local_attention=local, initializer_range=0.3)  # scores large enough for the bias to matter
     model = AlbertForPreTraining(tiny, activation_checkpointing=checkpointing).train()
     ids, types, mask = batch(tiny, size=4)
     labels = torch.full_like(ids, -100)
@@ -263,3 +265,24 @@ def test_every_trainable_model_keeps_the_output_contract(tiny, name):
     assert set(model.label_keys) <= set(inputs)
     stats = task.statistics(output, inputs)
     assert stats["sequences"].item() == 3
+
+
+def test_the_distance_bias_penalises_each_head_by_its_own_slope():
+    bias = distance_bias(num_heads=4, seq_len=5, dtype=torch.float32)
+    assert bias.shape == (4, 5, 5)
+    assert bias[0, 2].tolist() == pytest.approx([-0.5, -0.25, 0.0, -0.25, -0.5])  # slope 2^-2, both sides
+    assert bias[3, 0, 4].item() == pytest.approx(-4 * 2.0 ** -8)
+
+
+def test_local_attention_changes_the_output_and_is_refused_by_transformers(tiny):
+    torch.manual_seed(0)
+    plain = AlbertModel(tiny.replace(initializer_range=0.3)).eval()
+    local = AlbertModel(tiny.replace(initializer_range=0.3, local_attention=True)).eval()
+    local.load_state_dict(plain.state_dict())
+    ids, types, mask = batch(tiny)
+    assert not torch.allclose(plain(ids, types, mask).last_hidden_state, local(ids, types, mask).last_hidden_state)
+    with pytest.raises(ValueError, match="local_attention"):
+        from albert_lite.interop.convert import config_to_transformers
+        config_to_transformers(tiny.replace(local_attention=True))
+    with pytest.raises(ValueError, match="local_attention"):
+        tiny.replace(local_attention="yes")

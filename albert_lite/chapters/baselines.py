@@ -10,21 +10,18 @@ import torch
 
 from ..data import PreparedCorpus, tokenize_documents
 from ..data.classification import ClassificationData
-from ..special_tokens import IGNORE_INDEX, MASK_ID
 from ..statistics import clustered_mean, majority_share, standard_error
+from ..training.masked_lm import masked_targets, most_frequent_piece
 from .probes import probe_accuracy, probe_predictions
 
 
 def unigram_accuracy(data: PreparedCorpus, task: str | None, batch_size: int, seed: int = 0) -> float:
     """Masked-LM accuracy of always predicting the most frequent piece of the training examples, at the held-out
     targets that show [MASK]: the plateau a model sits on until it uses the context."""
-    counts = torch.zeros(data.tokenizer.vocab_size)
-    for example in data.dataset("train", task, seed).examples:
-        counts += torch.bincount(torch.tensor(example.input_ids), minlength=data.tokenizer.vocab_size)
-    counts[list(data.tokenizer.special_ids)] = 0
-    targets = torch.cat([b["mlm_labels"][(b["mlm_labels"] != IGNORE_INDEX) & (b["input_ids"] == MASK_ID)]
-                         for b in data.loader("heldout", task, batch_size)])
-    return float((targets == int(counts.argmax())).float().mean())
+    answer = most_frequent_piece((e.input_ids for e in data.dataset("train", task, seed).examples),
+                                 data.tokenizer.vocab_size, data.tokenizer.special_ids)
+    targets = masked_targets(data.loader("heldout", task, batch_size))["target"]
+    return float((targets == answer).mean())
 
 
 def word_overlap_baseline(data: PreparedCorpus, task: str, seed: int = 0) -> dict:

@@ -18,7 +18,7 @@ import torch
 from ..config import AlbertConfig
 from ..data import RandomTokenDataset, make_loader
 from ..data.pretraining_dataset import collate
-from ..model import AlbertForPreTraining, attention_bias
+from ..model import AlbertForPreTraining
 from ..runtime import preserved_random_state
 from ..statistics import NOISE_FACTOR, standard_error
 from ..training import TrainingConfig, train
@@ -151,7 +151,7 @@ def where_layers_look(model: AlbertForPreTraining, batches) -> pd.DataFrame:
         keep = batch["attention_mask"]
         # hidden_states[i] is what enters layer i: the weights are those the layer applies to it.
         states = encoder(batch["input_ids"], batch["token_type_ids"], keep, output_hidden_states=True).hidden_states
-        bias = attention_bias(keep, states[0].dtype)
+        bias = encoder.score_bias(keep, keep.shape[1], states[0].dtype, states[0].device)
         for layer, (a, _) in enumerate(encoder.encoder.plan):
             found = offset_weights(encoder.encoder.attention[a].weights(states[layer], bias), keep)
             for key, value in found.items():

@@ -36,18 +36,28 @@ def sentence_head_diagnostics(scores: dict, task: str = "sop") -> dict:
             f"{name} says 1 %": 100 * scores["sentence_predicted_1_share"]}
 
 
+CONSTANT_SHARE = 5.0  # a head that says "1" for at most 5% (or at least 95%) of pairs answers one class
+
+
+def constant_answer(says_1: float) -> bool:
+    """Whether a head answers (nearly) one class whatever the pair: near chance then says nothing of the task."""
+    return says_1 <= CONSTANT_SHARE or says_1 >= 100 - CONSTANT_SHARE
+
+
 def describe_sentence_heads(frame: pd.DataFrame) -> str:
     """A reading of the SOP columns, generated from them, one bullet a finding: which heads learned, which always
     answer the same, and (when the table has it) whether the others fit their own training pairs."""
-    stuck = frame[(frame["SOP says 1 %"] <= 0.5) | (frame["SOP says 1 %"] >= 99.5)]
+    stuck = frame[frame["SOP says 1 %"].map(constant_answer)]
     learned = frame["SOP acc %"] - frame["SOP majority %"] > NOISE_FACTOR * frame["SOP s.e. %"]
     n = int(frame["SOP n"].iloc[0])
     lines = [f"- Sentence heads on {n} held-out pairs: {int(learned.sum())} of {len(frame)} trained heads beat the "
              f"majority-class baseline ({frame['SOP majority %'].iloc[0]:.1f}%) by more than {NOISE_FACTOR:g} "
              "standard errors."]
     if len(stuck):
-        lines.append(f"- {len(stuck)} answer the same class for every pair: their accuracy is just that label's "
-                     "share (the head has learned nothing, whatever the model's masked-LM accuracy).")
+        lines.append(f"- {len(stuck)} answer one class for nearly every pair (say \"1\" for at most "
+                     f"{CONSTANT_SHARE:g}% or at least {100 - CONSTANT_SHARE:g}% of them): their accuracy is about "
+                     "that label's share (the head has learned next to nothing, whatever the model's masked-LM "
+                     "accuracy).")
     if "SOP acc on training pairs %" in frame and not learned.all():
         best = frame.loc[~learned, "SOP acc on training pairs %"].max()
         lines.append(f"- On the pairs they were trained on, the heads that did not learn score at most {best:.1f}%: "
@@ -92,43 +102,59 @@ def describe_sentence_evidence(pairs: dict, head_accuracy: float, head_train_acc
     return "\n".join(lines)
 
 
+def _beyond_majority_from(rows: pd.DataFrame) -> int | None:
+    """The first step from which a head's curve is beyond the majority class, if it still is at its last point."""
+    beyond = rows[rows["SOP acc %"] - rows["SOP majority %"] > NOISE_FACTOR * rows["SOP s.e. %"]]
+    learned = not beyond.empty and beyond["step"].iloc[-1] == rows["step"].iloc[-1]
+    return int(beyond["step"].iloc[0]) if learned else None
+
+
 def describe_roomy_pairs(curves: pd.DataFrame) -> str:
     """The check of the ablations' sentence heads, read from its numbers: what the short and the long pairs keep
-    of their sentences, and whether the same model's head learns the order once its pairs keep their openings."""
+    of their sentences; whether the same model's head learns the order once its pairs keep their openings; and
+    whether, given as many steps, it learns on the short pairs too (which tells length from training time)."""
     short, long = curves.attrs["pairs"].to_dict("records")
     lines = [describe_pairs(short), describe_pairs(long)]
-    learned_seeds, first_steps = 0, []
-    for seed, rows in curves.groupby("seed"):
-        beyond = rows[rows["SOP acc %"] - rows["SOP majority %"] > NOISE_FACTOR * rows["SOP s.e. %"]]
+    learned: dict[int, list[int | None]] = {}
+    for (length, seed), rows in curves.groupby(["tokens per pair", "seed"], sort=False):
+        first = _beyond_majority_from(rows)
+        learned.setdefault(int(length), []).append(first)
         last = rows.iloc[-1]
-        learned = not beyond.empty and beyond["step"].iloc[-1] == last["step"]
-        learned_seeds += learned
-        if learned:
-            first_steps.append(int(beyond["step"].iloc[0]))
-        when = f", beyond it from step {int(beyond['step'].iloc[0])}" if learned else ", not beyond it"
-        lines.append(f"seed {seed}: SOP {last['SOP acc %']:.1f}% ± {last['SOP s.e. %']:.1f} on {int(last['SOP n'])} "
-                     f"held-out pairs after {int(last['step'])} steps (majority class {last['SOP majority %']:.1f}%"
-                     f"{when})")
-    seeds = curves["seed"].nunique()
-    if not learned_seeds:
+        when = f", beyond it from step {first}" if first is not None else ", not beyond it"
+        lines.append(f"{length}-token pairs, seed {seed}: SOP {last['SOP acc %']:.1f}% ± {last['SOP s.e. %']:.1f} on "
+                     f"{int(last['SOP n'])} held-out pairs after {int(last['step'])} steps (majority class "
+                     f"{last['SOP majority %']:.1f}%{when})")
+    long_firsts = [f for f in learned.get(long["tokens per pair"], []) if f is not None]
+    short_firsts = [f for f in learned.get(short["tokens per pair"], []) if f is not None]
+    seeds, steps = len(learned.get(long["tokens per pair"], [])), int(curves["step"].max())
+    if not long_firsts:
         verdict = (f"Even with {long['tokens per pair']}-token pairs the head has not learned the order within "
-                   f"{int(curves['step'].max())} steps: the length of the pairs does not explain the tables' heads.")
+                   f"{steps} steps: the length of the pairs does not explain the tables' heads.")
         return "\n".join([*lines, verdict])
-    every = ("in every seed" if learned_seeds == seeds
-             else f"in {learned_seeds} of {seeds} seeds (when it starts depends on the seed)")
-    if words_show_the_answer(short):
-        short_words = (f"keep fewer of the words that give the order away (a bag of words: "
-                       f"{short['bag-of-words %']:.1f}% against {long['bag-of-words %']:.1f}%), and within the "
-                       "tables' budget their heads learn nothing from what is left")
-    else:
-        short_words = "have lost the words that give the order away (a bag of words reads no order from them)"
-    verdict = (f"With {long['tokens per pair']}-token pairs the same model learns the order {every}: the head, the "
-               f"loss and the labels work. The {short['tokens per pair']}-token pairs {short_words}.")
+
+    def share(firsts: list[int]) -> str:
+        return ("in every seed" if len(firsts) == seeds
+                else f"in {len(firsts)} of {seeds} seeds (when it starts depends on the seed)")
+
+    verdict = (f"With {long['tokens per pair']}-token pairs the same model learns the order {share(long_firsts)}: the "
+               "head, the loss and the labels work.")
+    if short["tokens per pair"] in learned:  # the short pairs trained for as many steps: length against time
+        if not short_firsts:
+            words = ("have lost the words that give the order away (a bag of words reads no order from them)"
+                     if not words_show_the_answer(short) else "keep fewer of the words that give the order away "
+                     f"(a bag of words: {short['bag-of-words %']:.1f}% against {long['bag-of-words %']:.1f}%)")
+            verdict += (f" Given the same {steps} steps, the {short['tokens per pair']}-token pairs' head stays at the "
+                        f"majority class in every seed: those pairs {words}, and at this budget their length alone "
+                        "keeps the head at chance.")
+        else:
+            verdict += (f" Given the same {steps} steps, the {short['tokens per pair']}-token pairs' head learns too "
+                        f"{share(short_firsts)}, from step {min(short_firsts)}: the short pairs slow the head down but "
+                        "do not stop it.")
     budget = curves.attrs.get("tables_steps")
-    if budget is not None and min(first_steps) > budget:
-        verdict += (f" But the long pairs pass the majority class only from step {min(first_steps)}, after the "
-                    f"tables' {budget} steps: length and training time are confounded, and this run cannot say "
-                    "which of the two keeps the tables' heads at chance.")
+    if budget is not None and min(long_firsts + short_firsts) > budget:
+        verdict += (f" Neither length has learned by the tables' {budget} steps (the long pairs pass the majority "
+                    f"class from step {min(long_firsts)}): at the tables' budget, too few steps keep their heads at "
+                    "chance whatever the length.")
     return "\n".join(lines + [verdict])
 
 
@@ -300,14 +326,6 @@ TABLE_5_CLAIMS = (
     ("the MLM-only model is near chance on NSP (at most 60%)", "MLM only", "NSP head %", "<=", 60.0, NEVER_TRAINED),
     ("the MLM-only model is near chance on SOP (at most 60%)", "MLM only", "SOP head %", "<=", 60.0, NEVER_TRAINED),
 )
-CONSTANT_SHARE = 5.0  # a head that says "1" for at most 5% (or at least 95%) of pairs answers one class
-
-
-def constant_answer(says_1: float) -> bool:
-    """Whether a head answers (nearly) one class whatever the pair: near chance then says nothing of the task."""
-    return says_1 <= CONSTANT_SHARE or says_1 >= 100 - CONSTANT_SHARE
-
-
 def table_5_claims(summary: pd.DataFrame) -> pd.DataFrame:
     """Each claim with the measured mean ± its standard error over seeds, whether it holds, whether it was measured
     (a claim that holds by construction was not), and the head's share of "1" answers where it answers one class."""

@@ -4,6 +4,8 @@ pairs with room for whole sentences (chapter 2's check of the ablations' heads).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from ..data import PreparedCorpus
@@ -52,19 +54,28 @@ def _table_5_row(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
 
 
 def sentence_order_with_room(scale: str | None = None, progress: bool = True) -> pd.DataFrame:
-    """The ablations' all-shared model trained on pairs with room for whole sentences, held-out SOP accuracy
-    every few steps: whether its sentence head learns once the pairs keep their sentences' beginnings.
+    """The ablations' all-shared model trained on pairs with room for whole sentences, and on the ablations' own
+    short pairs for as many steps, held-out SOP accuracy every few steps: whether its sentence head learns once the
+    pairs keep their sentences' beginnings, and whether the short pairs' head learns given the same time.
 
-    One row per seed and evaluation; ``attrs["pairs"]`` compares what the two pair lengths hold (:func:`pair_evidence`).
+    One row per pair length, seed and evaluation; ``attrs["pairs"]`` compares what the two pair lengths hold
+    (:func:`pair_evidence`).
     """
     scale, short = scale_and_settings(scale, None)
     _, s = roomy_pairs_settings(scale)
-    data = prepare(s)
-    pairs = pd.DataFrame([pair_evidence(prepare(short), "sop"), pair_evidence(data, "sop")])
-    jobs = [Job(s.model_config(data.tokenizer.vocab_size), "sop", seed, {"sharing": "all"}) for seed in s.seeds]
-    frame = train_and_measure(_sop_curve_rows, jobs, data, s, scale, "Roomy pairs", progress)
-    frame.attrs["pairs"] = pairs
-    frame.attrs["tables_steps"] = short.steps  # the ablation tables' budget, to set beside when the head learns
+    short = replace(short, steps=s.steps, seeds=s.seeds)  # the same budget: length is the only difference
+    runs = []
+    for pair_settings in (s, short):
+        data = prepare(pair_settings)
+        jobs = [Job(pair_settings.model_config(data.tokenizer.vocab_size), "sop", seed,
+                    {"sharing": "all", "tokens per pair": pair_settings.seq_len}) for seed in pair_settings.seeds]
+        runs.append(train_and_measure(_sop_curve_rows, jobs, data, pair_settings, scale,
+                                      f"{pair_settings.seq_len}-token pairs", progress))
+    frame = pd.concat(runs, ignore_index=True)
+    frame.attrs["pairs"] = pd.DataFrame([pair_evidence(prepare(short), "sop"), pair_evidence(prepare(s), "sop")])
+    frame.attrs["run"] = "\n".join(run.attrs["run"] for run in runs)
+    frame.attrs["wall s"] = sum(run.attrs["wall s"] for run in runs)
+    frame.attrs["tables_steps"] = scale_and_settings(scale, None)[1].steps  # the ablation tables' budget
     return frame
 
 

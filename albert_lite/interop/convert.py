@@ -69,6 +69,9 @@ def config_to_transformers(config: AlbertConfig) -> Any:
         )
     if not config.has_projection:
         raise ValueError("embedding_size == hidden_size has no E->H matrix in albert_lite; transformers needs one")
+    if config.local_attention:
+        raise ValueError("local_attention=True biases attention by distance, which transformers' ALBERT cannot "
+                         "express: its exported model would compute something else")
     transformers = require("transformers", "albert_lite.interop")
     return transformers.AlbertConfig(
         vocab_size=config.vocab_size,

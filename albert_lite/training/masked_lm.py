@@ -28,21 +28,36 @@ from ..special_tokens import IGNORE_INDEX, MASK_ID
 from ..statistics import clustered_mean, paired_difference
 
 
+def piece_counts(sequences: Iterable[Sequence[int]], vocab_size: int, special_ids: Iterable[int] = ()) -> np.ndarray:
+    """How often each piece occurs in ``sequences``; special pieces count 0, since they are never a target. Every
+    unigram answer and unigram loss in the book is counted here, so they cannot disagree."""
+    counts = np.zeros(vocab_size, dtype=np.int64)
+    for ids in sequences:
+        counts += np.bincount(np.asarray(ids, dtype=np.int64), minlength=vocab_size)[:vocab_size]
+    counts[np.fromiter(special_ids, dtype=np.int64)] = 0
+    return counts
+
+
+def most_frequent_piece(sequences: Iterable[Sequence[int]], vocab_size: int, special_ids: Iterable[int] = ()) -> int:
+    """The unigram's answer: the most frequent non-special piece of the training text (ties: the smaller id)."""
+    return int(piece_counts(sequences, vocab_size, special_ids).argmax())
+
+
 class NeighbourTable:
     """Counts of (left, middle, right) pieces in training sequences, and the best middle for each context."""
 
     def __init__(self, sequences: Iterable[Sequence[int]], vocab_size: int, special_ids: Iterable[int] = ()):
         self.vocab_size = vocab_size
+        sequences = [np.asarray(ids, dtype=np.int64) for ids in sequences]
+        special_ids = list(special_ids)
+        self.most_frequent = most_frequent_piece(sequences, vocab_size, special_ids)
         left, middle, right = [], [], []
         for ids in sequences:
-            ids = np.asarray(ids, dtype=np.int64)
             if len(ids) >= 3:
                 left.append(ids[:-2]), middle.append(ids[1:-1]), right.append(ids[2:])
         left, middle, right = (np.concatenate(x) if x else np.zeros(0, np.int64) for x in (left, middle, right))
         never = np.isin(middle, np.fromiter(special_ids, dtype=np.int64))  # a special piece is never a target
         left, middle, right = left[~never], middle[~never], right[~never]
-        counts = np.bincount(middle, minlength=vocab_size)
-        self.most_frequent = int(counts.argmax()) if len(middle) else 0
         v = np.int64(vocab_size)
         self._both = self._best(left * v + right, middle)
         self._left = self._best(left, middle)

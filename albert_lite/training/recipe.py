@@ -33,6 +33,7 @@ class PretrainingRecipe:
     num_heads: int = 4
     sharing: str = "all"
     initializer_range: float = 0.02
+    local_attention: bool = False
     task: str | None = "sop"
     optimizer: str = "lamb"
     steps: int = 1000
@@ -47,7 +48,7 @@ class PretrainingRecipe:
         shape = dict(vocab_size=vocab_size or self.vocab_size, embedding_size=self.embedding_size,
                      hidden_size=self.hidden_size, num_layers=self.num_layers, num_heads=self.num_heads,
                      max_position_embeddings=self.seq_len, sharing=self.sharing,
-                     initializer_range=self.initializer_range)
+                     initializer_range=self.initializer_range, local_attention=self.local_attention)
         return AlbertConfig(**{**shape, **changes})
 
     def training_config(self, **changes: Any) -> TrainingConfig:
