@@ -28,7 +28,7 @@ from albert_lite.training import build_optimizer, evaluate
 from albert_lite.training.masked_lm import NeighbourTable, masked_targets
 from albert_lite.training.optimizers import default_warmup_steps
 
-# Chapter 7's small-scale shape and optimizer on all speeches, and the zoo's optimizer and initial scale.
+# Chapter 7's small-scale shape and optimizer on all speeches, and the -plain zoo models' optimizer and initial scale.
 CHAPTER_7 = pretraining_recipe("small").replace(max_documents=None, heldout_fraction=0.1)
 RECIPES = {
     "chapter 7": CHAPTER_7,

@@ -78,3 +78,12 @@ def test_where_layers_look_reads_every_layer_and_names_a_blind_model():
     assert "no head of any layer" in plateau.describe_where_layers_look(frame, "fresh")
     frame.loc[1, "left neighbour x uniform"] = 3.0
     assert "layer 1 puts 3.0 times" in plateau.describe_where_layers_look(frame, "fresh")
+    # The distance bias makes a fresh model look at its neighbours: where_layers_look sees the bias, too.
+    local = AlbertForPreTraining(config.replace(num_heads=4, max_position_embeddings=32, local_attention=True))
+    ids = torch.randint(5, 50, (2, 32))
+    longer = {"input_ids": ids, "token_type_ids": torch.zeros_like(ids), "attention_mask": torch.ones_like(ids)}
+    at_start = plateau.where_layers_look(local, [longer])
+    assert at_start["left neighbour x uniform"].min() > 2  # the steepest head's slope is 1/4 per position
+    text = plateau.describe_where_layers_look(frame, "trained", at_start)
+    assert f"it put {at_start[['left neighbour x uniform', 'right neighbour x uniform']].max().max():.1f} times" in text
+    assert ("training raised it" in text) == (3.0 > at_start["left neighbour x uniform"].max())

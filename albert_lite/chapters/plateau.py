@@ -162,15 +162,23 @@ def where_layers_look(model: AlbertForPreTraining, batches) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def describe_where_layers_look(frame: pd.DataFrame, name: str) -> str:
-    """Whether any head of any layer singles out a neighbour (at least NEIGHBOUR_FACTOR times the uniform weight)."""
+def describe_where_layers_look(frame: pd.DataFrame, name: str, at_start: pd.DataFrame | None = None) -> str:
+    """Whether any head of any layer singles out a neighbour (at least NEIGHBOUR_FACTOR times the uniform weight);
+    with ``at_start`` (the same measure on the untrained model), how much of that the model had before training."""
     columns = ["left neighbour x uniform", "right neighbour x uniform"]
     best = frame[columns].max().max()
     if best >= NEIGHBOUR_FACTOR:
         layer = int(frame.loc[frame[columns].max(axis=1).idxmax(), "layer"])
-        return (f"{name}: a head of layer {layer} puts {best:.1f} times the uniform weight on a neighbour: "
-                "the model has found where its neighbours are.")
-    return (f"{name}: no head of any layer puts more than {best:.2f} times the uniform weight on either neighbour "
-            f"(a head that looks at a neighbour puts at least {NEIGHBOUR_FACTOR:g} times): the model has not singled "
-            "out a word's neighbours, and without them a [MASK] has only the frequencies and the speech's words, "
-            "averaged, to go on.")
+        line = (f"{name}: a head of layer {layer} puts {best:.1f} times the uniform weight on a neighbour: "
+                "the model looks at where its neighbours are.")
+    else:
+        line = (f"{name}: no head of any layer puts more than {best:.2f} times the uniform weight on either neighbour "
+                f"(a head that looks at a neighbour puts at least {NEIGHBOUR_FACTOR:g} times): the model has not "
+                "singled out a word's neighbours, and without them a [MASK] has only the frequencies and the speech's "
+                "words, averaged, to go on.")
+    if at_start is not None:
+        start = at_start[columns].max().max()
+        change = "raised" if best > start else "lowered"
+        line += (f" Untrained, with the same attention bias and random weights, it put {start:.1f} times: training "
+                 f"{change} it.")
+    return line
