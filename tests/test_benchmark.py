@@ -71,7 +71,7 @@ def test_learning_per_minute_reports_every_mark_beside_the_unigram_baseline(tmp_
     )
     assert result.returncode == 0, result.stdout + result.stderr
     records = json.loads(out.read_text())
-    assert [r["recipe"] for r in records] == ["chapter 7", "candidate"]
+    assert [r["recipe"] for r in records] == ["chapter 7", "plain zoo", "bias"]
     for record in records:
         assert [round(m["minutes"], 3) for m in record["marks"]] == [0.01, 0.02, 0.03]
         assert all(0 <= m["mask_accuracy"] <= 1 and m["mask_n"] > 0 for m in record["marks"])
