@@ -150,6 +150,13 @@ def roomy_pairs_settings(scale: str | None = None) -> tuple[str, ExperimentSetti
     return scale, settings(scale, **ROOMY_PAIRS[scale])
 
 
+def short_pairs_settings(scale: str | None = None) -> ExperimentSettings:
+    """The ablation tables' own short pairs, trained for as many steps and seeds as the roomy pairs: with the budget
+    equal, the length of the pairs is the only difference between the two runs."""
+    scale, roomy = roomy_pairs_settings(scale)
+    return replace(settings(scale), steps=roomy.steps, seeds=roomy.seeds)
+
+
 def smoothness_settings(s: ExperimentSettings, scale: str) -> ExperimentSettings:
     """Figure 1 looks at many transitions: twice the layers of the other experiments (but at the tiny scale)."""
     return replace(s, num_layers=2 * s.num_layers if scale != "tiny" else s.num_layers)

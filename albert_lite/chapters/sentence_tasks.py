@@ -4,8 +4,6 @@ pairs with room for whole sentences (chapter 2's check of the ablations' heads).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 
 from ..data import PreparedCorpus
@@ -15,6 +13,7 @@ from .experiment_settings import (
     prepare,
     roomy_pairs_settings,
     scale_and_settings,
+    short_pairs_settings,
     sop_vs_nsp_settings,
 )
 from .probes import sentence_task_measures
@@ -61,9 +60,9 @@ def sentence_order_with_room(scale: str | None = None, progress: bool = True) ->
     One row per pair length, seed and evaluation; ``attrs["pairs"]`` compares what the two pair lengths hold
     (:func:`pair_evidence`).
     """
-    scale, short = scale_and_settings(scale, None)
+    scale, tables = scale_and_settings(scale, None)
     _, s = roomy_pairs_settings(scale)
-    short = replace(short, steps=s.steps, seeds=s.seeds)  # the same budget: length is the only difference
+    short = short_pairs_settings(scale)
     runs = []
     for pair_settings in (s, short):
         data = prepare(pair_settings)
@@ -75,7 +74,7 @@ def sentence_order_with_room(scale: str | None = None, progress: bool = True) ->
     frame.attrs["pairs"] = pd.DataFrame([pair_evidence(prepare(short), "sop"), pair_evidence(prepare(s), "sop")])
     frame.attrs["run"] = "\n".join(run.attrs["run"] for run in runs)
     frame.attrs["wall s"] = sum(run.attrs["wall s"] for run in runs)
-    frame.attrs["tables_steps"] = scale_and_settings(scale, None)[1].steps  # the ablation tables' budget
+    frame.attrs["tables_steps"] = tables.steps  # the ablation tables' budget
     return frame
 
 

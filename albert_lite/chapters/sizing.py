@@ -30,6 +30,7 @@ from .experiment_settings import (
     pretraining_recipe,
     roomy_pairs_settings,
     settings,
+    short_pairs_settings,
     smoothness_settings,
     sop_vs_nsp_settings,
 )
@@ -111,11 +112,10 @@ def chapter_workloads(chapter: str, scale: str | None = None) -> list[Workload]:
     s = settings(scale)
     if chapter == "02_factorized_embedding":
         _, roomy = roomy_pairs_settings(scale)
-        as_long = replace(s, steps=roomy.steps, seeds=roomy.seeds)  # the tables' short pairs, as many steps
         return (_ablation_workloads("Table 3", embedding_variants(s), s)
                 + _ablation_workloads("pairs with room", [(dict(sharing="all"), {})], roomy, heldout_passes=8)
                 + _ablation_workloads("pairs with room (the short pairs, as many steps)", [(dict(sharing="all"), {})],
-                                      as_long, heldout_passes=8))
+                                      short_pairs_settings(scale), heldout_passes=8))
     if chapter == "03_cross_layer_sharing":
         smooth = smoothness_settings(s, scale)
         figure1 = [(dict(sharing=sharing), {}) for _, sharing in FIGURE_1_MODELS]
