@@ -2,7 +2,8 @@
 
 The HTML is built from the committed notebook outputs (no execution). Every request to a host other
 than the local server is refused and is a failure. A page fails if it shows a Python traceback, a
-widget printed as plain text, a missing image, unrendered math, or a printed line or a table cut off by its box.
+widget printed as plain text, a missing image, unrendered math, a printed line or a table cut off by its
+box, or if it asks the book for a file the book does not serve (a font, a script).
 The parameter widgets of chapters 1-3 must render and answer a moved control with the count
 `count_parameters` gives. Screenshots are saved under artifacts/screenshots/.
 """
@@ -77,6 +78,7 @@ def browser_page(site):
 
     _, base = site
     external: list[str] = []
+    missing: list[str] = []  # files a page asks the book's own server for and does not get
 
     def only_local(route) -> None:
         if urlparse(route.request.url).hostname == "127.0.0.1":
@@ -93,7 +95,8 @@ def browser_page(site):
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.route("**/*", only_local)
-        yield page, external
+        page.on("response", lambda response: response.status >= 400 and missing.append(response.url))
+        yield page, external, missing
         browser.close()
 
 
@@ -108,7 +111,7 @@ CUT_OFF_TABLES = """Array.from(document.querySelectorAll('article .cell_output t
 
 def test_every_page_renders_cleanly(site, browser_page):
     html, base = site
-    page, external = browser_page
+    page, external, missing = browser_page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for name in pages(html):
@@ -119,6 +122,7 @@ def test_every_page_renders_cleanly(site, browser_page):
             " && MathJax.Hub.queue.running === 0)",
             timeout=30_000,
         )
+        page.wait_for_load_state("networkidle")  # fonts and scripts asked for after "load" are counted too
         text = page.inner_text("article")
         shot = SCREENSHOTS / (name.replace("/", "__").removesuffix(".html") + ".png")
         page.screenshot(path=str(shot), full_page=True)
@@ -139,7 +143,9 @@ def test_every_page_renders_cleanly(site, browser_page):
         problems += [f"{name}: a printed line is cut off: {line!r}" for line in page.evaluate(CUT_OFF_LINES)]
         problems += [f"{name}: a table is wider than the page: {head!r}" for head in page.evaluate(CUT_OFF_TABLES)]
         problems += [f"{name}: asked another host for {url}" for url in external]
+        problems += [f"{name}: the book does not serve {url}" for url in missing]
         external.clear()
+        missing.clear()
     assert not problems, "\n".join(problems)
 
 
@@ -185,10 +191,15 @@ WIDGET_CHECKS = {
 }
 
 
+# Ask for the widget manager's icon font (Font Awesome), as a widget with an icon does.
+ICON_FONTS = """Promise.allSettled(['16px FontAwesome', '900 16px "Font Awesome 5 Free"']
+    .map(font => document.fonts.load(font)))"""
+
+
 @pytest.mark.parametrize("name", sorted(WIDGET_CHECKS))
 def test_parameter_widgets_answer_without_a_kernel(site, browser_page, name):
     _, base = site
-    page, external = browser_page
+    page, external, missing = browser_page
     page.goto(f"{base}/{name}", wait_until="load")
     page.wait_for_selector(".albert-widget [data-count=total]", timeout=30_000)
     for moves, what, expected in WIDGET_CHECKS[name]:
@@ -196,7 +207,11 @@ def test_parameter_widgets_answer_without_a_kernel(site, browser_page, name):
             move(page, control, value)
         assert shown(page, what) == expected, (name, moves, what)
     page.locator(".albert-widget").screenshot(path=str(SCREENSHOTS / (Path(name).stem + "__widget.png")))
+    # A widget with an icon makes the browser fetch the manager's icon font: it must be served by the book.
+    page.evaluate(ICON_FONTS)
+    page.wait_for_load_state("networkidle")
     assert not external, f"{name} asked other hosts for {external}"
+    assert not missing, f"{name} asked the book for files it does not serve: {missing}"
 
 
 def test_every_chapter_links_to_colab(site):

@@ -15,7 +15,20 @@
   }
 
   load("require.js", function () {
-    window.requirejs.config({ paths: { anywidget: here + "anywidget/index" } });
+    // The manager's modules find their icon fonts (Font Awesome) beside the place the module loader
+    // believes they came from: name that place as this folder, where the fonts are served.
+    var here_ = here.replace(/\/$/, "");
+    window.requirejs.config({
+      paths: {
+        anywidget: here + "anywidget/index",
+        "@jupyter-widgets/base": here + "base",
+        "@jupyter-widgets/base7": here + "base7",
+        "@jupyter-widgets/controls": here + "controls",
+        "@jupyter-widgets/controls7": here + "controls7",
+        "@jupyter-widgets/html-manager": here + "html-manager",
+        "@jupyter-widgets/html-manager/dist": here_,
+      },
+    });
     load("embed-amd.js");
   });
 })();
