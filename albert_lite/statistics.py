@@ -27,6 +27,16 @@ def standard_error(accuracy_percent: float, n: float) -> float:
     return 100 * math.sqrt(max(p * (1 - p), 0.0) / n) if n else math.nan
 
 
+def examples_to_resolve(difference_points: float, accuracy_percent: float) -> int:
+    """How many independent test examples *per model* two models near ``accuracy_percent`` need before a
+    difference of ``difference_points`` exceeds ``NOISE_FACTOR`` standard errors of the difference (unpaired:
+    each accuracy has its own binomial error). What a claim of that size would cost to check."""
+    if difference_points <= 0:
+        raise ValueError(f"difference_points={difference_points}: a positive difference, in points")
+    p = accuracy_percent / 100
+    return math.ceil(2 * p * (1 - p) * (NOISE_FACTOR * 100 / difference_points) ** 2)
+
+
 def majority_share(label_1_share: float) -> float:
     """The accuracy of always answering the more frequent of two labels, given the share of label 1."""
     return max(label_1_share, 1 - label_1_share)

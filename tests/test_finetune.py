@@ -264,3 +264,16 @@ def test_sst2_fails_fast_and_clearly_offline(monkeypatch, tokenizer):
     with pytest.raises(RuntimeError, match="SST-2 needs internet access"):
         sst2_classification_data(tokenizer, 32)
     assert time.perf_counter() - started < 5
+
+
+def test_the_zoos_models_are_finetuned_on_the_zoos_own_held_out_speeches():
+    """Three models on one task, and every test paragraph comes from a speech the zoo never read in pretraining."""
+    from albert_lite import zoo
+    from albert_lite.chapters.zoo_finetuning import finetune_zoo
+
+    runs = finetune_zoo(dict(max_len=16, train_per_label=8, steps=1, batch_size=8, lr=1e-3, seeds=(0,)))
+    assert list(runs.correct) == ["albert-sotu, pretrained", "albert-sotu's shape, random init",
+                                  "bert-sotu, pretrained"]
+    assert set(runs.speeches) <= set(zoo.load("albert-sotu").card["heldout_documents"])
+    assert all(len(c) == len(runs.task.heldout) == len(runs.speeches) for c in runs.correct.values())
+    assert len(runs.scores) == 3 and runs.bag_of_words["n"] == len(runs.task.heldout)

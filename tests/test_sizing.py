@@ -67,7 +67,8 @@ def test_workloads_are_the_runs_the_experiments_train(monkeypatch, experiment, c
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, stand_in)
     monkeypatch.setattr(smoothness, "transition_distances", lambda *a, **k: pd.DataFrame(
-        {"layer": [1], "L2 distance": [0.0], "cosine similarity": [1.0], "angle (degrees)": [0.0]}))
+        {"layer": [1], "input norm": [1.0], "L2 distance": [0.0], "cosine similarity": [1.0],
+         "angle (degrees)": [0.0]}))
     experiment_module = {"embedding_ablation": ablations, "sharing_ablation": ablations,
                          "depth_at_equal_params": ablations, "sentence_order_with_room": sentence_tasks,
                          "layer_smoothness": smoothness, "sop_vs_nsp": sentence_tasks}[experiment]

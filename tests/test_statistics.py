@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from albert_lite.chapters import readings
-from albert_lite.statistics import NOISE_FACTOR, beyond_noise, clustered_mean, paired_difference
+from albert_lite.statistics import (
+    NOISE_FACTOR,
+    beyond_noise,
+    clustered_mean,
+    examples_to_resolve,
+    paired_difference,
+    standard_error,
+)
 from albert_lite.training.masked_lm import MODEL, NEIGHBOURS, UNIGRAM, MaskedLMEvidence
 
 
@@ -83,3 +90,13 @@ def test_a_model_barely_above_the_unigram_is_still_on_the_plateau():
     assert readings.gap_closed(evidence) == pytest.approx(0.05)
     assert readings.masked_lm_phase(evidence, 85.0) == "copying"
     assert "closed 5% of the gap" in readings.describe_masked_lm_evidence(evidence, 85.0)
+
+
+def test_examples_to_resolve_a_difference_worked_by_hand():
+    # 80% accuracy, 1 point: 2 * 0.8 * 0.2 * (3 * 100 / 1)^2 = 0.32 * 90,000 = 28,800 examples per model.
+    assert examples_to_resolve(1.0, 80.0) == 28800
+    n = examples_to_resolve(0.9, 80.0)  # the fewest examples that resolve 0.9 points: one fewer does not
+    assert NOISE_FACTOR * math.hypot(standard_error(80.0, n), standard_error(80.0, n)) <= 0.9
+    assert NOISE_FACTOR * math.hypot(standard_error(80.0, n - 1), standard_error(80.0, n - 1)) > 0.9
+    with pytest.raises(ValueError, match="positive"):
+        examples_to_resolve(0.0, 80.0)

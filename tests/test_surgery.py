@@ -9,7 +9,9 @@ from albert_lite import AlbertConfig, AlbertModel, count_parameters, num_paramet
 from albert_lite.chapters.surgery import (
     LowRankEmbedding,
     best_rank_factors,
+    layer_representation_similarity,
     layer_weight_similarity,
+    linear_cka,
     low_rank_word_embeddings,
     share_one_layer,
 )
@@ -94,3 +96,29 @@ def test_layer_similarity_of_independent_layers_is_small():
     assert similarity.shape == (3, 3)
     assert torch.allclose(similarity.diagonal(), torch.ones(3))
     assert similarity.fill_diagonal_(0).abs().max() < 0.3
+
+
+def test_linear_cka_is_blind_to_rotation_and_scale_but_not_to_content():
+    torch.manual_seed(0)
+    x = torch.randn(200, 8)
+    rotation, _ = torch.linalg.qr(torch.randn(8, 8))
+    assert linear_cka(x, 3.0 * x @ rotation + 1.0) == pytest.approx(1.0, abs=1e-9)
+    assert linear_cka(x, torch.randn(200, 8)) < 0.15  # unrelated vectors
+    # Worked by hand: x = (1, 2, 3) against y = (1, 3, 2), both centred: (x.y)^2 / (|x|^2 |y|^2) = 1 / 4.
+    assert linear_cka(torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[1.0], [3.0], [2.0]])) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="different tokens"):
+        linear_cka(x, x[:10])
+
+
+def test_representation_similarity_compares_every_pair_of_layer_outputs():
+    model = bert_model()
+    batch = {"input_ids": torch.randint(5, 50, (4, 12)), "attention_mask": torch.ones(4, 12, dtype=torch.long)}
+    batch["attention_mask"][:, 9:] = 0  # padding is left out
+    similarity, spread = layer_representation_similarity(model, batch, resamples=5)
+    assert similarity.shape == spread.shape == (3, 3)
+    assert (spread.fill_diagonal_(1) > 0).all()  # off the diagonal, resampling the sequences moves the value
+    torch.testing.assert_close(similarity, similarity.T)
+    torch.testing.assert_close(similarity.diagonal(), torch.ones(3, dtype=similarity.dtype))
+    states = model(batch["input_ids"], None, batch["attention_mask"], output_hidden_states=True).hidden_states
+    real = batch["attention_mask"].bool()
+    assert similarity[0, 2].item() == pytest.approx(linear_cka(states[1][real], states[3][real]))

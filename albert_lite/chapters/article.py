@@ -18,6 +18,7 @@ import pandas as pd
 from ..config import AlbertConfig
 from ..flops import flops
 from ..params import count_parameters, factorized_embedding
+from ..statistics import examples_to_resolve
 from .paper import (
     ARTICLE_FIGURES,
     PAPER_TABLE_2,
@@ -130,7 +131,10 @@ def _sop_average() -> tuple[str, str]:
     mlm, nsp, sop = (PAPER_TABLE_5_DOWNSTREAM[k] for k in ("MLM only", "MLM + NSP", "MLM + SOP"))
     return ("holds" if abs(nsp - mlm) < 0.5 and sop > nsp else "does not hold",
             f"downstream averages {mlm} (MLM only), {nsp} (+ NSP), {sop} (+ SOP) in the paper's Table 5. The book "
-            "does not fine-tune its Table 5 models, so it does not measure this column.")
+            "does not measure this column" + (
+                f": chapter 6 shows that a difference of {abs(sop - nsp):.1f} points needs "
+                f"{examples_to_resolve(abs(sop - nsp), (mlm + nsp + sop) / 3):,} test examples per model to be told "
+                "from zero, far beyond its held-out sets." if sop != nsp else "."))
 
 
 def _single_gpu() -> tuple[str, str]:

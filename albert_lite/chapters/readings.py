@@ -14,9 +14,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..statistics import NOISE_FACTOR, beyond_noise, majority_share, paired_difference, standard_error
+from ..statistics import (
+    NOISE_FACTOR,
+    beyond_noise,
+    examples_to_resolve,
+    majority_share,
+    paired_difference,
+    standard_error,
+)
 from ..training.masked_lm import MODEL, NEIGHBOURS, UNIGRAM, MaskedLMEvidence
-from .paper import PAPER_TABLE_5
+from .paper import PAPER_TABLE_5, PAPER_TABLE_5_DOWNSTREAM
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -315,6 +322,25 @@ def table_5_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def describe_table_5_downstream(heldout_pairs: int) -> str:
+    """Why Table 5's downstream column is not measured at this scale: the size of the paper's differences
+    against what a test set of ``heldout_pairs`` examples per model can resolve."""
+    scores = PAPER_TABLE_5_DOWNSTREAM
+    sop_over_nsp = scores["MLM + SOP"] - scores["MLM + NSP"]
+    nsp_over_mlm = scores["MLM + NSP"] - scores["MLM only"]
+    level = sum(scores.values()) / len(scores)
+    p = level / 100
+    resolvable = NOISE_FACTOR * 100 * math.sqrt(2 * p * (1 - p) / heldout_pairs)
+    return (f"- The paper's downstream averages: {', '.join(f'{k} {v:.1f}' for k, v in scores.items())}: SOP over NSP "
+            f"{sop_over_nsp:+.1f} points, NSP over MLM only {nsp_over_mlm:+.1f}.\n"
+            f"- Telling {sop_over_nsp:+.1f} points from zero by {NOISE_FACTOR:g} standard errors of the difference, at "
+            f"about {level:.0f}%, takes {examples_to_resolve(sop_over_nsp, level):,} test examples per model (and "
+            f"{examples_to_resolve(nsp_over_mlm, level):,} for {nsp_over_mlm:+.1f}), before the spread between seeds.\n"
+            f"- With {heldout_pairs:,} held-out examples per model, as this chapter has, only differences above "
+            f"{resolvable:.1f} points can be told apart: a downstream column here could not show the paper's, "
+            f"whichever way it came out.")
+
+
 # The paper's readings of Table 5, as thresholds on the heads' mean accuracy (the paper's measurement). The last
 # field says why a claim cannot fail here, when it cannot: such a claim is shown but not counted.
 NEVER_TRAINED = "the MLM-only model's sentence head is never trained, so it answers at chance by construction"
@@ -435,31 +461,52 @@ def describe_table_5_mlm(frame: pd.DataFrame) -> str:
 # --------------------------------------------------------------------------- Figure 1
 
 
-def smoothness_summary(frame: pd.DataFrame) -> pd.DataFrame:
+# Figure 1's summaries start at the second layer: the first layer's input is the projected embedding, at
+# another scale than the LayerNorm outputs entering every later layer, so its distance mostly measures a rescaling.
+FIRST_COMPARED_LAYER = 2
+
+
+def smoothness_summary(frame: pd.DataFrame, unit: str = "seed") -> pd.DataFrame:
     """Per (model, weights): how much the L2 distance and the angle vary from layer to layer (their standard
-    deviation over layers, per seed), and the last layer's L2 distance as a share of the first's; means ± s.e.
-    over seeds."""
+    deviation over layers, per ``unit``: seeds, or held-out batches for one trained model), and the last layer's
+    L2 distance as a share of the second's; means ± s.e. over the units. Layers from ``FIRST_COMPARED_LAYER`` on."""
     rows = []
-    for (model, weights, seed), layers in frame.groupby(["model", "weights", "seed"], sort=False):
+    compared = frame[frame["layer"] >= FIRST_COMPARED_LAYER]
+    for (model, weights, number), layers in compared.groupby(["model", "weights", unit], sort=False):
         layers = layers.sort_values("layer")
-        rows.append({"model": model, "weights": weights, "seed": seed,
+        rows.append({"model": model, "weights": weights, "seed": number,
                      "L2 variation": layers["L2 distance"].std(ddof=0),
                      "angle variation": layers["angle (degrees)"].std(ddof=0),
-                     "last / first L2": layers["L2 distance"].iloc[-1] / layers["L2 distance"].iloc[0]})
+                     "last / second L2": layers["L2 distance"].iloc[-1] / layers["L2 distance"].iloc[0]})
     per_seed = pd.DataFrame(rows)
     per_seed["name"] = per_seed["model"] + ", " + per_seed["weights"]
-    return seed_summary(per_seed, ["name"], ["L2 variation", "angle variation", "last / first L2"])
+    summary = seed_summary(per_seed, ["name"], ["L2 variation", "angle variation", "last / second L2"])
+    return summary.rename(columns={"seeds": {"seed": "seeds", "batch": "batches"}.get(unit, unit)})
 
 
-def describe_smoothness(summary: pd.DataFrame) -> str:
+def describe_first_layer_scale(frame: pd.DataFrame) -> str:
+    """Why Figure 1's summaries leave out the first layer: the norm of what enters it against what enters the
+    others, and its distance against theirs, from the measured rows."""
+    first = frame[frame["layer"] == 1]
+    later = frame[frame["layer"] >= FIRST_COMPARED_LAYER]
+    return (f"the first layer's input (the projected embedding) has a mean norm of {first['input norm'].mean():.2f}, "
+            f"the input of layers {FIRST_COMPARED_LAYER}-{int(frame['layer'].max())} (a LayerNorm output) "
+            f"{later['input norm'].mean():.2f}: the first layer's L2 distance ({first['L2 distance'].mean():.2f}, "
+            f"against {later['L2 distance'].mean():.2f} for the later layers, all models) mostly measures that "
+            f"change of scale, so the table compares layers {FIRST_COMPARED_LAYER} to {int(frame['layer'].max())}")
+
+
+def describe_smoothness(summary: pd.DataFrame, spread: str = "seeds",
+                        weights_read: tuple[str, ...] = ("trained", "random")) -> str:
     """Figure 1's claim (shared layers' transitions vary less from layer to layer than unshared ones', and do
-    not go to zero) checked on trained models, with the random-weight models as the architecture's baseline."""
+    not go to zero) checked on trained models, with the random-weight models as the architecture's baseline;
+    ``spread`` names what the standard errors are taken over; ``weights_read`` which weights are read."""
     lines = []
-    for weights in ("trained", "random"):
+    for weights in weights_read:
         for metric in ("L2 variation", "angle variation"):
             d, se, beyond = difference(summary, "name", metric, f"all shared, {weights}", f"not shared, {weights}")
             if not beyond:
-                verdict = "no difference the seeds can tell apart"
+                verdict = f"no difference the {spread} can tell apart"
             elif d < 0:
                 verdict = "the shared model is smoother, as in the paper"
             else:
@@ -467,16 +514,18 @@ def describe_smoothness(summary: pd.DataFrame) -> str:
             lines.append(f"{weights} weights, {metric}: all shared minus not shared {d:+.2f}{noise_words(se, beyond)}: "
                          f"{verdict}")
     rows = summary.set_index("name")
-    shrink = rows.loc["all shared, trained", "last / first L2"]
-    lines.append(f"trained, all shared: the last layer moves its input {shrink:.2f} times as far as the first "
-                 + ("(the transitions fade towards zero, which the paper did not see)" if shrink < 0.2 else
-                    "(the transitions do not fade to zero, as in the paper)"))
+    for weights in weights_read:
+        shrink = rows.loc[f"all shared, {weights}", "last / second L2"]
+        lines.append(f"{weights}, all shared: the last layer moves its input {shrink:.2f} times as far as the second "
+                     + ("(the transitions fade towards zero, which the paper did not see)" if shrink < 0.2 else
+                        "(the transitions do not fade to zero, as in the paper)"))
     return "\n".join(lines)
 
 
 def plot_layer_smoothness(frame: pd.DataFrame) -> Figure:
-    """Figure 1's two panels: L2 distance and angle per layer, mean ± standard error over seeds; solid lines
-    for trained models, dashed for the same networks with random weights."""
+    """Figure 1's two panels: L2 distance (log scale) and angle per layer, mean ± standard error over seeds;
+    solid lines for trained models, dashed for the same networks with random weights. The first layer, whose
+    input is at the embedding's scale, is shaded: the summaries leave it out."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -486,11 +535,13 @@ def plot_layer_smoothness(frame: pd.DataFrame) -> Figure:
         for ax, column in zip(axes, ("L2 distance", "angle (degrees)"), strict=True):
             ax.errorbar(stats.index, stats[(column, "mean")], yerr=stats[(column, "sem")].fillna(0), fmt=style,
                         capsize=3, label=f"{model}, {weights}")
-    axes[0].set(xlabel="layer", ylabel="L2 distance, input to output", title="L2 distance")
+    axes[0].set_yscale("log")
+    axes[0].set(xlabel="layer", ylabel="L2 distance, input to output (log)", title="L2 distance")
     axes[1].set(xlabel="layer", ylabel="angle between input and output (degrees)", title="Angle")
     for ax in axes:
+        ax.axvspan(0.5, FIRST_COMPARED_LAYER - 0.5, color="0.9", zorder=0,
+                   label="input at the embedding's scale (left out of the table)")
+        ax.set_xticks(sorted(frame["layer"].unique()))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(frame.attrs.get("run", ""), fontsize=8)
-    fig.tight_layout()
+        ax.legend(fontsize=7)
     return fig

@@ -4,6 +4,8 @@ layer's input and output, for shared and not-shared models.
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import torch
 
@@ -17,7 +19,8 @@ from .training_runs import pretrain, train_and_measure, trained_on
 
 @torch.no_grad()
 def transition_distances(model: AlbertForPreTraining | AlbertModel, batch: dict) -> pd.DataFrame:
-    """Per layer: mean L2 distance and angle between each real token's input and output vectors."""
+    """Per layer: mean L2 distance and angle between each real token's input and output vectors, and the mean
+    norm of the input (the first layer's, the projected embedding, is at another scale than the others')."""
     model.eval()
     device = next(model.parameters()).device
     mask = batch["attention_mask"].to(device).bool()
@@ -28,7 +31,8 @@ def transition_distances(model: AlbertForPreTraining | AlbertModel, batch: dict)
     for layer, (before, after) in enumerate(zip(states[:-1], states[1:], strict=True)):
         a, b = before[mask].float(), after[mask].float()
         cosine = torch.nn.functional.cosine_similarity(a, b, dim=-1).clamp(-1, 1)
-        rows.append({"layer": layer + 1, "L2 distance": (b - a).norm(dim=-1).mean().item(),
+        rows.append({"layer": layer + 1, "input norm": a.norm(dim=-1).mean().item(),
+                     "L2 distance": (b - a).norm(dim=-1).mean().item(),
                      "cosine similarity": cosine.mean().item(),
                      "angle (degrees)": torch.rad2deg(torch.arccos(cosine)).mean().item()})
     return pd.DataFrame(rows)
@@ -37,11 +41,15 @@ def transition_distances(model: AlbertForPreTraining | AlbertModel, batch: dict)
 FIGURE_1_MODELS = (("not shared", "none"), ("all shared", "all"))
 
 
-def _smoothness_batch(data: PreparedCorpus, s: ExperimentSettings) -> dict:
-    """One held-out batch with its masked tokens put back: the text every model of Figure 1 reads."""
-    batch = next(iter(data.loader("heldout", "sop", s.batch_size)))
+def _unmasked(batch: dict) -> dict:
+    """The batch with its masked tokens put back: Figure 1's models read the text itself."""
     batch["input_ids"] = torch.where(batch["mlm_labels"] != IGNORE_INDEX, batch["mlm_labels"], batch["input_ids"])
     return batch
+
+
+def _smoothness_batch(data: PreparedCorpus, s: ExperimentSettings) -> dict:
+    """One held-out batch, unmasked: the text every model of Figure 1 reads."""
+    return _unmasked(next(iter(data.loader("heldout", "sop", s.batch_size))))
 
 
 def _smoothness_rows(job: Job, data: PreparedCorpus, s: ExperimentSettings) -> dict:
@@ -68,5 +76,33 @@ def layer_smoothness(scale: str | None = None, corpus: str | None = None, progre
             for weights in ("trained", "random") for name, sharing in FIGURE_1_MODELS for seed in s.seeds]
     trained = sum(job.labels["weights"] == "trained" for job in jobs)
     frame = train_and_measure(_smoothness_rows, jobs, data, s, scale, "Figure 1", progress, models=trained)
-    return frame[["model", "weights", "seed", "layer", "L2 distance", "cosine similarity", "angle (degrees)"]]
+    out = frame[["model", "weights", "seed", "layer", "input norm", "L2 distance", "cosine similarity",
+                 "angle (degrees)"]]
+    out.attrs.update(steps=s.steps, corpus=s.corpus)
+    return out
 
+
+
+def zoo_layer_smoothness(names: tuple[str, ...] = ("albert-sotu", "bert-sotu"), batches: int = 4) -> pd.DataFrame:
+    """Figure 1 on the zoo's models, trained for an hour, and on each one's own initial weights (its recipe's
+    seed, before the first step): one row per model, weights, held-out batch and layer. The batches are the
+    only spread: one trained model per recipe says nothing of how another seed would differ."""
+    from ..zoo import ZOO_RECIPES, corpus_of, load
+
+    rows, steps, lines = [], {}, []
+    for name in names:
+        shipped, recipe = load(name), ZOO_RECIPES[name]
+        steps[name] = shipped.card["steps_done"]
+        lines.append(f"{name}: {shipped.card['parameters']:,} parameters, {steps[name]:,} steps")
+        with preserved_random_state():
+            torch.manual_seed(recipe.seed)  # as the zoo's training run does before building its model
+            initial = AlbertForPreTraining(recipe.model_config(shipped.tokenizer.vocab_size)).eval()
+        heldout = corpus_of(name, shipped.tokenizer).loader("heldout", recipe.task, recipe.batch_size)
+        for number, batch in enumerate(map(_unmasked, itertools.islice(heldout, batches))):
+            for weights, model in (("trained", shipped.model), ("random", initial)):
+                rows += transition_distances(model, batch).assign(model=name, weights=weights,
+                                                                  batch=number).to_dict("records")
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(steps=steps, run="; ".join(lines) + f"; {batches} held-out batches of {recipe.batch_size} "
+                       f"pairs of {recipe.seq_len} tokens")
+    return frame

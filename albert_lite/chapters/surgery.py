@@ -9,6 +9,7 @@ stand for all of them (:func:`share_one_layer`)? The copies leave the original m
 from __future__ import annotations
 
 import copy
+import itertools
 
 import torch
 from torch import nn
@@ -87,3 +88,40 @@ def layer_weight_similarity(model: AlbertModel) -> torch.Tensor:
                                                                 attention.dense, ffn.ffn, ffn.ffn_output)])
     by_kind = [torch.nn.functional.normalize(torch.stack(kind), dim=-1) for kind in zip(*matrices, strict=True)]
     return torch.stack([m @ m.T for m in by_kind]).mean(0)
+
+
+def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Linear centred kernel alignment of two sets of vectors for the same n tokens, (n, d1) and (n, d2): 1 when
+    one is a rotation and rescaling of the other, near 0 when they share no linear structure. Unlike a cosine
+    between weights, it compares what two layers compute, whatever basis each layer happens to use."""
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"the two sets describe different tokens: {x.shape[0]} and {y.shape[0]} rows")
+    x, y = x.detach().double(), y.detach().double()
+    x, y = x - x.mean(0), y - y.mean(0)
+    return float((y.T @ x).norm() ** 2 / ((x.T @ x).norm() * (y.T @ y).norm()))
+
+
+@torch.no_grad()
+def layer_representation_similarity(model: AlbertModel, batch: dict, resamples: int = 0,
+                                    seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(L, L) linear CKA between the layers' outputs on the real tokens of ``batch``, and its standard error
+    from ``resamples`` bootstrap draws of whole sequences (tokens of one text are not independent; zeros when
+    ``resamples`` is 0)."""
+    model.eval()
+    keep = batch["attention_mask"].bool()
+    states = model(batch["input_ids"], batch.get("token_type_ids"), batch["attention_mask"],
+                   output_hidden_states=True).hidden_states[1:]
+
+    def matrix(rows: torch.Tensor) -> torch.Tensor:  # linear_cka for every pair, each layer centred once
+        outputs = [state[rows][keep[rows]].double() for state in states]
+        centred = [x - x.mean(0) for x in outputs]
+        own = [(x.T @ x).norm() for x in centred]
+        out = torch.ones(len(states), len(states), dtype=torch.float64)
+        for i, j in itertools.combinations(range(len(states)), 2):
+            out[i, j] = out[j, i] = (centred[j].T @ centred[i]).norm() ** 2 / (own[i] * own[j])
+        return out
+
+    generator = torch.Generator().manual_seed(seed)
+    draws = [matrix(torch.randint(len(keep), (len(keep),), generator=generator)) for _ in range(resamples)]
+    spread = torch.stack(draws).std(0) if resamples > 1 else torch.zeros(len(states), len(states))
+    return matrix(torch.arange(len(keep))), spread
