@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?=\s?%)|\d{4,})(?!\w)")
 EXEMPT = [
-    re.compile(r"````?(?:\{(?:exercise|solution)\}|[a-z]*\n).*?````?", re.S),  # exercises, solutions, code blocks
+    # exercises, solutions and code blocks, each up to a fence as long as its own (a solution may hold code)
+    re.compile(r"(`{3,4})(?:\{(?:exercise|solution)\}|[a-z]*\n).*?\1(?!`)", re.S),
     re.compile(r"\$\$.*?\$\$", re.S), re.compile(r"\$[^$\n]+\$"),  # math
     re.compile(r"`[^`\n]+`"),  # code and roles ({glue:text}`name`, {cite}`key`)
     re.compile(r"\]\([^)]*\)"), re.compile(r"https?://\S+"),  # link targets
