@@ -25,6 +25,8 @@ _PLAIN = _LOCAL.replace(local_attention=False, initializer_range=0.1, steps=8000
 ZOO_RECIPES: dict[str, PretrainingRecipe] = {
     "albert-sotu": _LOCAL.replace(embedding_size=64, sharing="all"),
     "bert-sotu": _LOCAL.replace(embedding_size=128, sharing="none"),
+    # The same ALBERT trained twice as long: whether it reads more context than the neighbour table can.
+    "albert-sotu-long": _LOCAL.replace(embedding_size=64, sharing="all", steps=12000),
     "albert-sotu-plain": _PLAIN.replace(embedding_size=64, sharing="all"),
     "bert-sotu-plain": _PLAIN.replace(embedding_size=128, sharing="none"),
 }
