@@ -329,8 +329,8 @@ def describe_table_5_downstream(heldout_pairs: int) -> str:
     sop_over_nsp = scores["MLM + SOP"] - scores["MLM + NSP"]
     nsp_over_mlm = scores["MLM + NSP"] - scores["MLM only"]
     level = sum(scores.values()) / len(scores)
-    p = level / 100
-    resolvable = NOISE_FACTOR * 100 * math.sqrt(2 * p * (1 - p) / heldout_pairs)
+    one_model = standard_error(level, heldout_pairs)  # each model's own error: the difference's is their hypot
+    resolvable = NOISE_FACTOR * math.hypot(one_model, one_model)
     return (f"- The paper's downstream averages: {', '.join(f'{k} {v:.1f}' for k, v in scores.items())}: SOP over NSP "
             f"{sop_over_nsp:+.1f} points, NSP over MLM only {nsp_over_mlm:+.1f}.\n"
             f"- Telling {sop_over_nsp:+.1f} points from zero by {NOISE_FACTOR:g} standard errors of the difference, at "

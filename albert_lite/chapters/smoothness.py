@@ -82,7 +82,6 @@ def layer_smoothness(scale: str | None = None, corpus: str | None = None, progre
     return out
 
 
-
 def zoo_layer_smoothness(names: tuple[str, ...] = ("albert-sotu", "bert-sotu"), batches: int = 4) -> pd.DataFrame:
     """Figure 1 on the zoo's models, trained for an hour, and on each one's own initial weights (its recipe's
     seed, before the first step): one row per model, weights, held-out batch and layer. The batches are the
