@@ -35,6 +35,7 @@ RIGHT_BY_HAND = {  # worked independently of the package, as a student would
     "ch8.ex1": (3.317, 4.986),
     "ch8.ex2": 4608,
     "ch9.ex1": (260, 1538),
+    "ch9.ex3": 4200,  # 3 x sqrt(2 x 0.21 / n) = 0.03  =>  n = 2 x 0.21 x 100^2
     "ch10.ex1": {"a": 25_859_328, "b": 1, "c": 18_771_456},
     "ch11.ex1": 4_364_288 / 122_880_000,
 }

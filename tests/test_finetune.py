@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -230,6 +231,14 @@ def test_finetuning_learns_topics_well_above_chance(topic_docs, tokenizer):
     assert (table.to_numpy().diagonal().sum() / len(data.heldout)) == pytest.approx(after["accuracy"])
 
 
+def test_finetune_can_leave_the_held_out_set_to_its_caller(topic_docs, tokenizer):
+    data = classification_data(tokenizer, 24, *topic_docs, topic_label, TOPICS, min_words=4)
+    torch.manual_seed(0)
+    model = AlbertForSequenceClassification(config(tokenizer.vocab_size), len(TOPICS))
+    assert "accuracy" in finetune(model, data, steps=2, batch_size=8, progress=False).final_eval
+    assert finetune(model, data, steps=2, batch_size=8, progress=False, test=False).final_eval is None
+
+
 def test_classifier_evaluation_is_exact_over_a_partial_last_batch(topic_docs, tokenizer):
     data = classification_data(tokenizer, 24, *topic_docs, topic_label, TOPICS, min_words=4)
     torch.manual_seed(0)
@@ -277,3 +286,13 @@ def test_the_zoos_models_are_finetuned_on_the_zoos_own_held_out_speeches():
     assert set(runs.speeches) <= set(zoo.load("albert-sotu").card["heldout_documents"])
     assert all(len(c) == len(runs.task.heldout) == len(runs.speeches) for c in runs.correct.values())
     assert len(runs.scores) == 3 and runs.bag_of_words["n"] == len(runs.task.heldout)
+    # Frozen features: a probe per encoder, the packaged MiniLM among them, each paragraph scored 0 or 1.
+    from albert_lite.chapters.zoo_finetuning import accuracy_table, frozen_feature_probes
+
+    probes = frozen_feature_probes(runs)
+    assert list(probes) == ["albert-sotu, frozen", "albert-sotu's shape, random init, frozen", "bert-sotu, frozen",
+                            "all-MiniLM-L6-v2, frozen"]
+    assert all(set(np.unique(p)) <= {0.0, 1.0} and len(p) == len(runs.speeches) for p in probes.values())
+    table = accuracy_table(probes, runs.speeches)
+    assert table["n"].tolist() == [len(runs.speeches)] * 4
+    assert table["test accuracy %"].tolist() == pytest.approx([100 * p.mean() for p in probes.values()])

@@ -7,7 +7,14 @@ import torch
 import transformers
 
 from albert_lite import AlbertForPreTraining, AlbertModel, count_parameters, num_parameters
-from albert_lite.chapters.retrieval import mean_pool, paragraph_halves, retrieval_accuracy, sentence_embeddings
+from albert_lite.chapters.retrieval import (
+    mean_pool,
+    paragraph_halves,
+    paragraph_halves_by_document,
+    retrieval_accuracy,
+    retrieval_hits,
+    sentence_embeddings,
+)
 from albert_lite.interop import from_transformers
 from albert_lite.interop.packaged import load_packaged_bert
 
@@ -148,6 +155,7 @@ def test_retrieval_accuracy_counts_own_index_hits():
     keys = torch.eye(4)
     assert retrieval_accuracy(keys, keys) == 1.0
     assert retrieval_accuracy(keys[[1, 0, 2, 3]], keys) == 0.5
+    assert retrieval_hits(keys[[1, 0, 2, 3]], keys).tolist() == [0.0, 0.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="pair up"):
         retrieval_accuracy(keys[:3], keys)
 
@@ -160,3 +168,7 @@ def test_paragraph_halves_split_each_paragraph_in_order():
     halves = paragraph_halves([doc], limit=10)
     assert sorted(halves) == [("A one.", "A two. A three."), ("C one.", "C two.")]
     assert len(paragraph_halves([doc], limit=1)) == 1
+    other = Document("e", ["D one.", "D two."], {"paragraph_starts": [0]})
+    halves, documents = paragraph_halves_by_document([doc, other], limit=10)
+    assert dict(zip(halves, documents, strict=True)) == {("A one.", "A two. A three."): "d", ("C one.", "C two."): "d",
+                                                          ("D one.", "D two."): "e"}

@@ -87,3 +87,24 @@ def test_where_layers_look_reads_every_layer_and_names_a_blind_model():
     text = plateau.describe_where_layers_look(frame, "trained", at_start)
     assert f"it put {at_start[['left neighbour x uniform', 'right neighbour x uniform']].max().max():.1f} times" in text
     assert ("training raised it" in text) == (3.0 > at_start["left neighbour x uniform"].max())
+
+
+def test_a_curve_crosses_a_line_only_when_it_stays_above_it():
+    tokens = [1e5, 2e5, 3e5, 4e5, 5e5]
+    assert plateau.sustained_crossing(tokens, [1, 5, 2, 6, 7], 4) == 4e5  # the lucky 5 at 2e5 does not count
+    assert plateau.sustained_crossing(tokens, [5, 5, 5, 5, 5], 4) == 1e5
+    assert plateau.sustained_crossing(tokens, [1, 5, 6, 7, 3], 4) is None  # ends below
+
+
+def test_the_learning_curve_reading_says_how_far_from_the_baseline_and_the_paper():
+    curves = {"up": pd.DataFrame({"tokens": [1e6, 2e6, 4e6], "[MASK] acc %": [5.0, 19.0, 21.0]}),
+              "flat": pd.DataFrame({"tokens": [1e6, 2e6, 4e6], "[MASK] acc %": [5.0, 6.0, 7.0]})}
+    up, flat = plateau.describe_learning_curves(curves, 18.0, 4e9).splitlines()
+    assert up == "up: on the curve's pairs, above the neighbour table from 2.0M tokens on; its run read 4.0M " \
+                 "tokens, 1,000 times fewer than the paper's."
+    assert flat.startswith("flat: on the curve's pairs, ends 11.0 points below the neighbour table")
+    # The verdict on every held-out pair decides, and may disagree with a curve read on a few speeches.
+    up, flat = plateau.describe_learning_curves(curves, 18.0, 4e9, {"up": (-0.7, 0.4, False),
+                                                                    "flat": (-11.0, 0.4, True)}).splitlines()
+    assert up.endswith("On every held-out pair: -0.7 ± 0.4 points, within the noise of it.")
+    assert flat.endswith("On every held-out pair: -11.0 ± 0.4 points, below it.")

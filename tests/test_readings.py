@@ -230,3 +230,18 @@ def test_table_5_downstream_reading_sizes_the_papers_differences():
     # 300 * sqrt(2 * 0.7943 * 0.2057 / 481) = 7.8 points; +0.9 points needs 0.3267 * (300 / 0.9)^2 = 36,304 each.
     text = readings.describe_table_5_downstream(481)
     assert "SOP over NSP +0.9 points" in text and "above 7.8 points" in text and "36,304 test examples" in text
+
+
+def test_paired_comparisons_read_each_pair_against_its_clustered_noise():
+    speeches = ["s1"] * 4 + ["s2"] * 4 + ["s3"] * 4 + ["s4"] * 4
+    always = [1.0] * 16
+    half = [1.0, 0.0] * 8
+    almost = [1.0] * 15 + [0.0]
+    frame = readings.paired_comparisons({"always": always, "half": half, "almost": almost}, speeches,
+                                        [("always", "half"), ("half", "always"), ("always", "almost")])
+    assert frame["a - b (points)"].tolist() == pytest.approx([50.0, -50.0, 100 / 16])
+    assert frame["beyond the noise"].tolist() == [True, True, False]
+    lines = readings.describe_paired_comparisons(frame).splitlines()
+    assert lines[0].startswith("always is ahead of half: +50.0")
+    assert lines[1].startswith("half is behind always: -50.0")
+    assert lines[2].startswith("almost") is False and "cannot be told apart from almost" in lines[2]

@@ -73,6 +73,23 @@ def test_sharing_one_trained_layer():
     torch.testing.assert_close(average.embeddings.word_embeddings.weight, model.embeddings.word_embeddings.weight)
 
 
+def test_sharing_one_kind_of_block_keeps_the_other_per_layer():
+    model = bert_model()
+    for mode, shared_kind, own_kind in (("attention", "attention", "ffn"), ("ffn", "ffn", "attention")):
+        shared = share_one_layer(model, "average", mode)
+        assert shared.config.sharing == mode
+        assert len(getattr(shared.encoder, shared_kind)) == 1 and len(getattr(shared.encoder, own_kind)) == 3
+        assert num_parameters(shared) == count_parameters(shared.config)["total"]
+        for i in range(3):  # the block that is not shared is each layer's own, unchanged
+            torch.testing.assert_close(getattr(shared.encoder, own_kind)[i].state_dict(),
+                                       getattr(model.encoder, own_kind)[i].state_dict())
+        expected = {key: torch.stack([getattr(model.encoder, shared_kind)[i].state_dict()[key] for i in range(3)])
+                    .mean(0) for key in getattr(model.encoder, shared_kind)[0].state_dict()}
+        torch.testing.assert_close(getattr(shared.encoder, shared_kind)[0].state_dict(), expected)
+    with pytest.raises(ValueError, match="mode"):
+        share_one_layer(model, "average", "embeddings")
+
+
 def test_sharing_identical_layers_changes_nothing():
     model = bert_model()
     for i in (1, 2):  # make every layer a copy of layer 0

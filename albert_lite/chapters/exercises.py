@@ -14,6 +14,7 @@ from typing import Any
 
 from ..config import AlbertConfig
 from ..params import attention_block, count_parameters, ffn_block
+from ..statistics import examples_to_resolve
 from ..training.optimizers import warmup_decay_factor
 
 
@@ -175,6 +176,19 @@ def _training_exercises() -> dict[str, Exercise]:
             mistakes={(64 * 4, 768 * 2): "A linear layer has a bias too: one more parameter per class.",
                       (64 * 64 + 64, 768 * 768 + 768): "The head maps H to the K classes, not H to H."},
             hint="One linear layer from the pooled vector (H numbers) to K classes: H x K weights and K biases.",
+        ),
+        "ch9.ex3": Exercise(
+            "Independent test paragraphs per model before a 3-point difference near 70% accuracy exceeds 3 standard "
+            "errors of the difference (two unpaired accuracies).",
+            (examples_to_resolve(3, 70),),
+            tolerance=1e-2,
+            mistakes={(math.ceil(0.21 * 100**2),): "Two accuracies, two errors: the difference's variance is the "
+                      "sum of both, 2 p (1 - p) / n.",
+                      (math.ceil(2 * 0.21 * (2 * 100 / 3) ** 2),): "The book's threshold is 3 standard errors, "
+                      "not 2.",
+                      (math.ceil(2 * 0.25 * 100**2),): "Near 70% the binomial variance is p (1 - p) = 0.21, not "
+                      "0.25."},
+            hint="Solve 3 x sqrt(2 p (1 - p) / n) = 0.03 for n, with p = 0.7.",
         ),
         "ch11.ex1": Exercise(
             "ALBERT's embedding (E = 128) as a fraction of BERT's at V = 30000, H = 4096.",

@@ -31,6 +31,9 @@ PAPER_TABLE_11 = {1: 52.9, 3: 71.2, 6: 77.2, 12: 81.5, 24: 82.1, 48: 81.8}  # al
 # The paper's pretraining (section 4.1): steps, batch, learning rate, sequence length, vocabulary, corpus size (GB).
 PAPER_PRETRAINING = {"steps": 125_000, "batch_size": 4096, "lr": 0.00176, "max_seq_len": 512, "vocab_size": 30000,
                      "corpus_gb": 16}
+# Tokens the paper's models read in pretraining: steps x batch x sequence length, about 2.6e11.
+PAPER_PRETRAINING_TOKENS = (PAPER_PRETRAINING["steps"] * PAPER_PRETRAINING["batch_size"]
+                            * PAPER_PRETRAINING["max_seq_len"])
 
 # The source article's own figures: BERT's V x H embedding table and ALBERT's V x E + E x H (V = 30000, H = 768,
 # E = 128), also as the article writes them, in millions (2304万, 约394万).

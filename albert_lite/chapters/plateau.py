@@ -11,6 +11,7 @@ scales, with LAMB and with AdamW, for the same steps.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import pandas as pd
 import torch
@@ -182,3 +183,43 @@ def describe_where_layers_look(frame: pd.DataFrame, name: str, at_start: pd.Data
         line += (f" Untrained, with the same attention bias and random weights, it put {start:.1f} times: training "
                  f"{change} it.")
     return line
+
+
+def sustained_crossing(tokens: Sequence[float], accuracy: Sequence[float], level: float) -> float | None:
+    """The tokens read at the first evaluation from which the curve stays above ``level`` to its end, or None.
+
+    One evaluation above the line can be noise (each reads a few hundred pairs); staying above cannot be a
+    single lucky draw."""
+    above = [value > level for value in accuracy]
+    if not above or not above[-1]:
+        return None
+    first = len(above) - 1
+    while first > 0 and above[first - 1]:
+        first -= 1
+    return float(tokens[first])
+
+
+def describe_learning_curves(curves: dict[str, pd.DataFrame], neighbour_percent: float, paper_tokens: float,
+                             final: dict[str, tuple[float, float, bool]] | None = None) -> str:
+    """Per model (a frame of ``tokens`` and ``[MASK] acc %``): from how many tokens on it stays above the neighbour
+    table (``neighbour_percent``, measured on the curve's own pairs), or how far below it ends; how far its run is
+    from the paper's pretraining; and, with ``final`` (model minus neighbour table on every held-out pair: points,
+    standard error, beyond the noise), the verdict that decides, since a curve reads a few speeches only."""
+    lines = []
+    for name, curve in curves.items():
+        tokens, accuracy = curve["tokens"].tolist(), curve["[MASK] acc %"].tolist()
+        crossed = sustained_crossing(tokens, accuracy, neighbour_percent)
+        run = (f"its run read {tokens[-1] / 1e6:.1f}M tokens, "
+               f"{paper_tokens / tokens[-1]:,.0f} times fewer than the paper's")
+        if crossed is None:
+            below = neighbour_percent - accuracy[-1]
+            line = f"{name}: on the curve's pairs, ends {below:.1f} points below the neighbour table; {run}."
+        else:
+            line = (f"{name}: on the curve's pairs, above the neighbour table from {crossed / 1e6:.1f}M tokens on; "
+                    f"{run}.")
+        if final is not None:
+            d, se, beyond = final[name]
+            verdict = ("above it" if d > 0 else "below it") if beyond else "within the noise of it"
+            line += f" On every held-out pair: {d:+.1f} ± {se:.1f} points, {verdict}."
+        lines.append(line)
+    return "\n".join(lines)

@@ -304,6 +304,34 @@ def describe_ordering(summary: pd.DataFrame, label: str, metric: str, paper: str
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- paired comparisons
+
+
+def paired_comparisons(correct: dict[str, Sequence[float]], groups: Sequence, pairs: Sequence[tuple[str, str]]
+                       ) -> pd.DataFrame:
+    """``a`` minus ``b`` for each pair, over the same examples (0/1 or averaged over seeds), in points, with the
+    standard error clustered by ``groups`` (the speech of each example) and whether it is beyond the noise."""
+    rows = []
+    for a, b in pairs:
+        d, se, beyond = paired_difference(correct[a], correct[b], groups)
+        rows.append({"a": a, "b": b, "a - b (points)": 100 * d, "±": 100 * se, "beyond the noise": beyond})
+    return pd.DataFrame(rows)
+
+
+def describe_paired_comparisons(comparisons: pd.DataFrame) -> str:
+    """One line per pair: which one reads more, or that the noise cannot tell them apart."""
+    lines = []
+    for row in comparisons.itertuples(index=False):
+        d, se, beyond = row[2], row[3], row[4]
+        if not beyond:
+            verdict = "cannot be told apart from"
+        else:
+            verdict = "is ahead of" if d > 0 else "is behind"
+        lines.append(f"{row.a} {verdict} {row.b}: {d:+.1f} ± {se:.1f} points "
+                     f"({abs(d) / se if se > 0 else math.inf:.1f} standard errors).")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- Table 5
 
 

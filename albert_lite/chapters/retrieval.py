@@ -45,14 +45,26 @@ def paragraph_halves(docs: Sequence[Any], limit: int, seed: int = 0) -> list[tup
     The book's offline test of a sentence encoder: a model that understands text finds a
     paragraph's own second half among all second halves from its first half.
     """
-    halves = [(" ".join(p[: len(p) // 2]), " ".join(p[len(p) // 2:])) for doc in docs for p in doc.paragraphs
-              if len(p) >= 2]
-    order = torch.randperm(len(halves), generator=torch.Generator().manual_seed(seed)).tolist()
-    return [halves[i] for i in order[:limit]]
+    return paragraph_halves_by_document(docs, limit, seed)[0]
+
+
+def paragraph_halves_by_document(docs: Sequence[Any], limit: int, seed: int = 0
+                                 ) -> tuple[list[tuple[str, str]], list[str]]:
+    """:func:`paragraph_halves` and the id of the document each paragraph comes from: paragraphs of one speech
+    share its topic, so errors on them are clustered by document."""
+    found = [((" ".join(p[: len(p) // 2]), " ".join(p[len(p) // 2:])), doc.id) for doc in docs
+             for p in doc.paragraphs if len(p) >= 2]
+    order = torch.randperm(len(found), generator=torch.Generator().manual_seed(seed)).tolist()[:limit]
+    return [found[i][0] for i in order], [found[i][1] for i in order]
+
+
+def retrieval_hits(queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """Per query, 1.0 where its most similar key (dot product) is the key at its own index, else 0.0."""
+    if queries.shape != keys.shape:
+        raise ValueError(f"queries {tuple(queries.shape)} and keys {tuple(keys.shape)} must pair up one to one")
+    return (queries @ keys.T).argmax(1).eq(torch.arange(len(queries))).float()
 
 
 def retrieval_accuracy(queries: torch.Tensor, keys: torch.Tensor) -> float:
     """Share of queries whose most similar key (dot product) is the key at their own index."""
-    if queries.shape != keys.shape:
-        raise ValueError(f"queries {tuple(queries.shape)} and keys {tuple(keys.shape)} must pair up one to one")
-    return (queries @ keys.T).argmax(1).eq(torch.arange(len(queries))).float().mean().item()
+    return retrieval_hits(queries, keys).mean().item()

@@ -54,25 +54,33 @@ def low_rank_word_embeddings(model: AlbertModel, rank: int) -> AlbertModel:
 
 
 @torch.no_grad()
-def share_one_layer(model: AlbertModel, source: int | str = "average") -> AlbertModel:
-    """A copy with sharing "all": every layer uses one block, the average of the trained layers or layer ``source``.
+def share_one_layer(model: AlbertModel, source: int | str = "average", mode: str = "all") -> AlbertModel:
+    """A copy in which every layer uses one block: the average of the trained layers' blocks, or layer ``source``'s.
 
-    Embeddings and pooler are copied as they are; the result is an ALBERT-shaped model whose
-    parameter count is ``count_parameters`` of its configuration.
+    ``mode`` is what is shared, as ALBERT's Table 4 varies it: "all", "attention" (each layer keeps its own
+    feed-forward block) or "ffn" (each keeps its own attention). Embeddings and pooler are copied as they are;
+    the result's parameter count is ``count_parameters`` of its configuration.
     """
     config = model.config
     if config.sharing != "none":
         raise ValueError(f"sharing={config.sharing!r}: share_one_layer starts from a model that shares nothing")
+    if mode not in ("all", "attention", "ffn"):
+        raise ValueError(f"mode={mode!r} is not allowed: share 'all', 'attention' or 'ffn'")
     if source != "average":
         check_int("source", source, 0, config.num_layers - 1, " (a layer index), or 'average'")
-    shared = AlbertModel(config.replace(sharing="all", group_size=config.num_layers))
+    shared_config = config.replace(sharing=mode, group_size=config.num_layers) if mode == "all" else \
+        config.replace(sharing=mode)
+    shared = AlbertModel(shared_config)
     state = shared.state_dict()
     trained = model.state_dict()
     for name in state:
         if name.startswith(("encoder.attention.", "encoder.ffn.")):
-            kind, rest = name.split(".")[1], name.split(".", 3)[3]  # encoder.<kind>.0.<rest>
-            layers = [trained[f"encoder.{kind}.{i}.{rest}"] for i in range(config.num_layers)]
-            state[name].copy_(torch.stack(layers).mean(0) if source == "average" else layers[source])
+            _, kind, index, rest = name.split(".", 3)  # encoder.<kind>.<index>.<rest>
+            if mode in ("all", kind):  # one block of this kind stands for every layer's
+                layers = [trained[f"encoder.{kind}.{i}.{rest}"] for i in range(config.num_layers)]
+                state[name].copy_(torch.stack(layers).mean(0) if source == "average" else layers[source])
+            else:
+                state[name].copy_(trained[name])
         else:
             state[name].copy_(trained[name])
     return shared.eval()

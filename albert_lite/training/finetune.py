@@ -69,12 +69,15 @@ def finetune(
     optimizer: str = "adamw",
     seed: int = 0,
     progress: bool = True,
+    test: bool = True,
     **settings,
 ) -> TrainingResult:
     """Train all of ``model`` on ``data.train`` with :func:`albert_lite.training.loop.train`, then test.
 
     The learning-rate schedule is the pretraining one (linear warm-up, linear decay); the
-    result's ``final_eval`` holds the test accuracy. Extra ``settings`` go to TrainingConfig.
+    result's ``final_eval`` holds the test accuracy. ``test=False`` leaves the held-out set alone, for a
+    caller that scores it itself (with :func:`predict`) and need not read it twice. Extra ``settings`` go to
+    TrainingConfig.
     """
     if not isinstance(model, AlbertForSequenceClassification):
         raise TypeError(f"finetune trains an AlbertForSequenceClassification, not a {type(model).__name__}")
@@ -85,7 +88,7 @@ def finetune(
     config = TrainingConfig(steps=steps, lr=lr, optimizer=optimizer, seed=seed,
                             log_every=settings.pop("log_every", max(1, steps // 20)), **settings)
     return train(model, data.loader("train", batch_size, seed), config,
-                 heldout_loader=data.loader("heldout", batch_size), progress=progress)
+                 heldout_loader=data.loader("heldout", batch_size) if test else None, progress=progress)
 
 
 @torch.no_grad()
