@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint nbval nbval-ipywidgets7 pytest bench bench-learning student-notebooks execute clean install gpu-check gpu-check-dry zoo
+.PHONY: book book-zh translations translation-check test lint nbval nbval-ipywidgets7 pytest bench bench-learning student-notebooks execute clean install gpu-check gpu-check-dry zoo
 
 # Every dependency is listed once, in pyproject.toml (the extra "dev" holds the book's and the tests'); torch
 # comes first so that the CPU build is the one that stays.
@@ -30,6 +30,22 @@ book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
+# The Chinese edition, from the same notebooks: the prose comes from locales/zh_CN (scripts/translations.py), the
+# code, outputs and glued numbers are the English edition's. Renders _build/zh/_build/html; any warning fails.
+book-zh: $(STAMP)
+	$(PY) scripts/translations.py config
+	rm -rf _build/zh
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going --path-output _build/zh --config _build/zh-config.yml
+
+# Bring the catalogs in step with the English (a changed paragraph becomes fuzzy) and say what is left to translate.
+translations: $(STAMP)
+	$(PY) scripts/translations.py update
+	$(PY) scripts/translations.py status
+
+# Every page the Chinese edition gives as translated (locales/zh_CN/pages.txt) is 95% translated or more.
+translation-check: $(STAMP)
+	$(PY) scripts/translations.py check
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check albert_lite tests benchmarks scripts notebooks
 
@@ -47,7 +63,7 @@ nbval-ipywidgets7: $(STAMP)
 	PYTHONPATH=$(CURDIR)/$(VENV)/ipywidgets7 OMP_NUM_THREADS=1 ALBERT_LITE_SCALE=tiny $(PY) -m pytest -q -n 2 \
 	  --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider $(WIDGET_CHAPTERS) tests/ipywidgets_version.py
 
-test: lint pytest nbval nbval-ipywidgets7 gpu-check-dry
+test: lint pytest nbval nbval-ipywidgets7 gpu-check-dry translation-check
 
 # On a CUDA machine: every chapter at the full scale, then the train-step benchmark, within ten minutes.
 # Install the CUDA build of torch there: make gpu-check TORCH_SPEC=torch

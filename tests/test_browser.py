@@ -42,16 +42,16 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """Build the book from committed outputs in a scratch copy and serve it on 127.0.0.1."""
-    work = tmp_path_factory.mktemp("book")
-    for name in ("book", "notebooks"):
+def built_and_served(work: Path, language: str | None = None):
+    """Build the book (or its translation) from committed outputs in a scratch copy; serve it on 127.0.0.1."""
+    for name in ("book", "notebooks") + (("locales",) if language else ()):
         shutil.copytree(ROOT / name, work / name)
     shutil.copy(ROOT / "_toc.yml", work / "_toc.yml")
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"
-    (work / "_config.yml").write_text(yaml.safe_dump(config))
+    if language:
+        config["sphinx"]["config"]["language"] = language
+    (work / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
     build = subprocess.run(
         [str(Path(sys.executable).parent / "jupyter-book"), "build", str(work), "-W", "-n", "--keep-going"],
         capture_output=True, text=True,
@@ -63,6 +63,12 @@ def site(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield html, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The English edition."""
+    yield from built_and_served(tmp_path_factory.mktemp("book"))
 
 
 def pages(html: Path) -> list[str]:
@@ -109,6 +115,18 @@ CUT_OFF_TABLES = """Array.from(document.querySelectorAll('article .cell_output t
     .map(t => t.innerText.slice(0, 80))"""
 
 
+def layout_and_requests(page, name: str, external: list[str], missing: list[str]) -> list[str]:
+    """Lines or tables cut off by their box, and requests to other hosts or for files the book lacks (then
+    forgotten, so that the next page starts clean)."""
+    problems = [f"{name}: a printed line is cut off: {line!r}" for line in page.evaluate(CUT_OFF_LINES)]
+    problems += [f"{name}: a table is wider than the page: {head!r}" for head in page.evaluate(CUT_OFF_TABLES)]
+    problems += [f"{name}: asked another host for {url}" for url in external]
+    problems += [f"{name}: the book does not serve {url}" for url in missing]
+    external.clear()
+    missing.clear()
+    return problems
+
+
 def test_every_page_renders_cleanly(site, browser_page):
     html, base = site
     page, external, missing = browser_page
@@ -140,12 +158,7 @@ def test_every_page_renders_cleanly(site, browser_page):
             ".filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
         )
         problems += [f"{name}: missing image {src}" for src in broken]
-        problems += [f"{name}: a printed line is cut off: {line!r}" for line in page.evaluate(CUT_OFF_LINES)]
-        problems += [f"{name}: a table is wider than the page: {head!r}" for head in page.evaluate(CUT_OFF_TABLES)]
-        problems += [f"{name}: asked another host for {url}" for url in external]
-        problems += [f"{name}: the book does not serve {url}" for url in missing]
-        external.clear()
-        missing.clear()
+        problems += layout_and_requests(page, name, external, missing)
     assert not problems, "\n".join(problems)
 
 
@@ -196,16 +209,21 @@ ICON_FONTS = """Promise.allSettled(['16px FontAwesome', '900 16px "Font Awesome 
     .map(font => document.fonts.load(font)))"""
 
 
-@pytest.mark.parametrize("name", sorted(WIDGET_CHECKS))
-def test_parameter_widgets_answer_without_a_kernel(site, browser_page, name):
-    _, base = site
-    page, external, missing = browser_page
-    page.goto(f"{base}/{name}", wait_until="load")
+def answer_every_move(page, url: str, name: str) -> None:
+    """Open a widget chapter and make each of its moves: the widget must show the expected count every time."""
+    page.goto(url, wait_until="load")
     page.wait_for_selector(".albert-widget [data-count=total]", timeout=30_000)
     for moves, what, expected in WIDGET_CHECKS[name]:
         for control, value in moves.items():
             move(page, control, value)
         assert shown(page, what) == expected, (name, moves, what)
+
+
+@pytest.mark.parametrize("name", sorted(WIDGET_CHECKS))
+def test_parameter_widgets_answer_without_a_kernel(site, browser_page, name):
+    _, base = site
+    page, external, missing = browser_page
+    answer_every_move(page, f"{base}/{name}", name)
     page.locator(".albert-widget").screenshot(path=str(SCREENSHOTS / (Path(name).stem + "__widget.png")))
     # A widget with an icon makes the browser fetch the manager's icon font: it must be served by the book.
     page.evaluate(ICON_FONTS)
@@ -226,3 +244,74 @@ def test_every_chapter_links_to_colab(site):
         notebook = name.removesuffix(".html") + ".ipynb"
         page = (html / name).read_text(encoding="utf-8")
         assert f"colab.research.google.com/github/{owner_name}/blob/{branch}/{notebook}" in page, name
+
+
+# ------------------------------------------------------------------------------------------ the Chinese edition
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def chinese_pages() -> list[str]:
+    """The pages the Chinese edition gives as translated (locales/zh_CN/pages.txt), as rendered files."""
+    listed = (ROOT / "locales" / "zh_CN" / "pages.txt").read_text(encoding="utf-8").splitlines()
+    return [f"{line.strip()}.html" for line in listed if line.strip() and not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def zh_site(tmp_path_factory):
+    """The Chinese edition, built from the same committed outputs and the catalogs."""
+    yield from built_and_served(tmp_path_factory.mktemp("book-zh"), language="zh_CN")
+
+
+def fonts_for(page, selector: str) -> dict[str, int]:
+    """The fonts Chromium really drew a node's text with, and how many glyphs each drew (DevTools' CSS domain)."""
+    session = page.context.new_cdp_session(page)
+    session.send("DOM.enable")
+    session.send("CSS.enable")
+    root = session.send("DOM.getDocument")["root"]["nodeId"]
+    node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    session.detach()
+    return {font["familyName"]: font["glyphCount"] for font in fonts}
+
+
+def cjk_families() -> set[str]:
+    """Font families on this machine that cover Chinese (fontconfig)."""
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    return {name.strip() for line in listed.splitlines() for name in line.split(",")}
+
+
+def test_the_chinese_edition_reads_in_chinese(zh_site, browser_page):
+    html, base = zh_site
+    page, external, missing = browser_page
+    families = cjk_families()
+    assert families, "no font on this machine covers Chinese: install fonts-wqy-microhei or fonts-noto-cjk"
+    problems = []
+    for name in chinese_pages():
+        assert (html / name).exists(), f"{name} was not rendered"
+        page.goto(f"{base}/{name}", wait_until="load")
+        page.wait_for_load_state("networkidle")
+        if page.evaluate("document.documentElement.lang") != "zh-CN":
+            problems.append(f"{name}: the page does not declare zh-CN")
+        # The book's prose, not what stays English by design (bibliography entries, code, outputs).
+        prose = page.evaluate("""Array.from(document.querySelectorAll('article p, article li, article h1'))
+            .filter(e => !e.closest('.citation, .cell_output, pre, .highlight')).map(e => e.innerText).join(' ')""")
+        share = len(CJK.findall(prose)) / max(1, len(re.sub(r"\s", "", prose)))
+        if share < 0.2:
+            problems.append(f"{name}: only {share:.0%} of the prose is Chinese")
+        page.evaluate("""() => { const p = Array.from(document.querySelectorAll('article p'))
+            .find(e => /[\\u4e00-\\u9fff]{8}/.test(e.innerText)); if (p) p.id = 'cjk-probe'; }""")
+        drawn = fonts_for(page, "#cjk-probe")
+        chinese = sum(count for family, count in drawn.items() if family in families)
+        if not chinese:
+            problems.append(f"{name}: Chinese drawn without a Chinese font (tofu): {drawn}")
+        problems += layout_and_requests(page, name, external, missing)
+        page.screenshot(path=str(SCREENSHOTS / ("zh__" + name.replace("/", "__").removesuffix(".html") + ".png")),
+                        full_page=True)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(WIDGET_CHECKS) if n in chinese_pages()])
+def test_parameter_widgets_answer_in_the_chinese_edition(zh_site, browser_page, name):
+    _, base = zh_site
+    page, _, _ = browser_page
+    answer_every_move(page, f"{base}/{name}", name)

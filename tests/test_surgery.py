@@ -13,6 +13,7 @@ from albert_lite.chapters.surgery import (
     layer_weight_similarity,
     linear_cka,
     low_rank_word_embeddings,
+    rank_limited_word_table,
     share_one_layer,
 )
 
@@ -99,6 +100,29 @@ def test_sharing_identical_layers_changes_nothing():
     assert torch.allclose(layer_weight_similarity(model), torch.ones(3, 3), atol=1e-6)
 
 
+def test_a_rank_limited_table_is_cut_in_and_out_and_leaves_the_original_alone():
+    from albert_lite import AlbertForPreTraining
+
+    torch.manual_seed(0)
+    model = AlbertForPreTraining(BERT).eval()
+    before = model.albert.embeddings.word_embeddings.weight.clone()
+    cut = rank_limited_word_table(model, 4)
+    table = cut.albert.embeddings.word_embeddings.weight
+    assert torch.linalg.matrix_rank(table.detach(), rtol=1e-4).item() == 4  # up to float32 rounding
+    assert torch.equal(model.albert.embeddings.word_embeddings.weight, before)
+    table_ab = best_rank_factors(before, 4)
+    assert torch.allclose(table, table_ab[0] @ table_ab[1], atol=1e-6)
+    ids = torch.randint(0, 50, (2, 7), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        logits = cut(ids).mlm_logits
+        hidden = cut.albert(ids).last_hidden_state
+        # The tied output reads the cut table: scores are the head's features against the rank-4 rows.
+        expected = cut.mlm_head(hidden, table)
+    assert torch.allclose(logits, expected, atol=1e-5)
+    full = rank_limited_word_table(model, 16)
+    assert torch.allclose(full.albert.embeddings.word_embeddings.weight, before, atol=1e-5)
+
+
 def test_refusals():
     with pytest.raises(ValueError, match="source"):
         share_one_layer(bert_model(), 3)
@@ -106,6 +130,8 @@ def test_refusals():
         share_one_layer(AlbertModel(BERT.replace(sharing="all")))
     with pytest.raises(ValueError, match="already has a factorized"):
         low_rank_word_embeddings(AlbertModel(BERT.replace(embedding_size=8)), 4)
+    with pytest.raises(ValueError, match="already has a factorized"):
+        rank_limited_word_table(AlbertModel(BERT.replace(embedding_size=8)), 4)
 
 
 def test_layer_similarity_of_independent_layers_is_small():

@@ -67,12 +67,15 @@ def bag_of_words_baseline(data: PreparedCorpus, task: str, seed: int = 0, max_tr
 
     train_x, train_y = bags("train", max_train)
     test_x, test_y = bags("heldout", None)
-    accuracy = probe_accuracy(train_x, train_y, test_x, test_y)
+    answers = probe_predictions(train_x, train_y, test_x, 2)
+    accuracy = (answers == test_y).float().mean().item()
     train_accuracy = probe_accuracy(train_x, train_y, train_x, train_y)
     majority = majority_share(test_y.float().mean().item())
     return {"task": task.upper(), "bag-of-words accuracy %": 100 * accuracy,
             "s.e. %": standard_error(100 * accuracy, len(test_y)), "majority class %": 100 * majority,
-            "n": len(test_y), "on its training pairs %": 100 * train_accuracy, "training pairs": len(train_y)}
+            "n": len(test_y), "on its training pairs %": 100 * train_accuracy, "training pairs": len(train_y),
+            # pair by pair, for paired comparisons: right (1) or wrong (0), and the answer
+            "correct": (answers == test_y).float().numpy(), "says 1": answers.float().numpy()}
 
 
 def segment_starts(data: PreparedCorpus, task: str = "sop", split: str = "train") -> dict:

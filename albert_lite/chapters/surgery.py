@@ -54,6 +54,24 @@ def low_rank_word_embeddings(model: AlbertModel, rank: int) -> AlbertModel:
 
 
 @torch.no_grad()
+def rank_limited_word_table(model: nn.Module, rank: int) -> nn.Module:
+    """A copy whose V x H word table is replaced by its best rank-``rank`` approximation, kept as V x H.
+
+    The same numbers as the factorized V x E + E x H table, stored so that a masked-LM head tied to the table
+    (``AlbertForPreTraining``) reads the cut table at its output too: a BERT given ALBERT's embedding after
+    training, in and out.
+    """
+    encoder = model.albert if hasattr(model, "albert") else model
+    if encoder.config.has_projection:
+        raise ValueError("the model already has a factorized embedding (E != H): cut a BERT-shaped model")
+    cut = copy.deepcopy(model)
+    weight = (cut.albert if hasattr(cut, "albert") else cut).embeddings.word_embeddings.weight
+    table, projection = best_rank_factors(weight, rank)
+    weight.copy_(table @ projection)
+    return cut.eval()
+
+
+@torch.no_grad()
 def share_one_layer(model: AlbertModel, source: int | str = "average", mode: str = "all") -> AlbertModel:
     """A copy in which every layer uses one block: the average of the trained layers' blocks, or layer ``source``'s.
 

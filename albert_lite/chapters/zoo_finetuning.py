@@ -96,9 +96,11 @@ def frozen_feature_probes(runs: ZooFinetuning, albert: str = "albert-sotu", bert
     task = runs.task
     train_y = torch.as_tensor(task.train.labels)
     test_y = torch.as_tensor(task.heldout.labels)
-    torch.manual_seed(random_seed)
-    encoders = {f"{albert}, frozen": load(albert).model.albert,
-                f"{albert}'s shape, random init, frozen": AlbertModel(load(albert).model.config),
+    pretrained = load(albert).model
+    torch.manual_seed(random_seed)  # right before the draw, so the random twin depends on the seed alone
+    random_twin = AlbertModel(pretrained.config)
+    encoders = {f"{albert}, frozen": pretrained.albert,
+                f"{albert}'s shape, random init, frozen": random_twin,
                 f"{bert}, frozen": load(bert).model.albert}
     features = {name: (mean_features(encoder, task.train), mean_features(encoder, task.heldout))
                 for name, encoder in encoders.items()}
