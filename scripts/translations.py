@@ -100,6 +100,7 @@ class PageStatus:
 def status(folder: Path) -> list[PageStatus]:
     """Per page: how many of the paragraphs the English has now carry a translation that is not fuzzy."""
     rows = []
+    terms = glossary_terms()
     for page, template in templates(folder).items():
         path = CATALOGS / f"{page}.po"
         catalog = _read(path, LOCALE) if path.exists() else Catalog(locale=LOCALE)
@@ -109,7 +110,8 @@ def status(folder: Path) -> list[PageStatus]:
             entry = catalog.get(message_id)
             if entry is not None and entry.string and not entry.fuzzy:
                 done += 1
-                problems += [f"{_short(message_id)}: {p}" for p in translation_problems(message_id, entry.string)]
+                problems += [f"{_short(message_id)}: {p}" for p in translation_problems(message_id, entry.string)
+                             + term_problems(entry.string, terms)]
             elif entry is not None and entry.string:
                 fuzzy.append(message_id)
             else:
@@ -144,6 +146,44 @@ def translation_problems(english: str, chinese: str) -> list[str]:
     if _role_targets(english) != _role_targets(chinese):
         problems.append(f"roles differ: {sorted(_role_targets(english) - _role_targets(chinese))} missing, "
                         f"{sorted(_role_targets(chinese) - _role_targets(english))} added")
+    return problems
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+GLOSSARY = ROOT / "book" / "glossary.md"
+
+
+def glossary_terms(path: Path = GLOSSARY) -> dict[str, str]:
+    """English term (lower case) -> the Chinese term its glossary entry gives (the article's, or the usual one)."""
+    text = path.read_text(encoding="utf8")
+    body = text[text.index("```{glossary}"):]
+    terms, group = {}, []
+    for line in body.splitlines()[1:]:
+        if line.startswith("```"):
+            break
+        if line.startswith(":") or not line.strip():
+            continue
+        if line.startswith(" "):  # a definition ends the group of names above it
+            chinese = [name for name in group if _CJK.search(name)]
+            for name in group:
+                if chinese and not _CJK.search(name):
+                    terms[name.lower()] = chinese[0]
+            group = []
+        else:
+            group.append(line.strip())
+    return terms
+
+
+def term_problems(chinese: str, terms: dict[str, str]) -> list[str]:
+    """A glossary term shown in Chinese must be shown as the glossary's Chinese term, the same everywhere."""
+    problems = []
+    for role, content in _ROLE.findall(chinese):
+        target = re.search(r"^(.*)<([^>]*)>\s*$", content)
+        if role != "term" or not target:
+            continue
+        shown, entry = target.group(1).strip(), target.group(2).strip().lower()
+        if _CJK.search(shown) and entry in terms and terms[entry] not in shown:
+            problems.append(f"the term {entry!r} is shown as {shown!r}; the glossary says {terms[entry]!r}")
     return problems
 
 

@@ -315,3 +315,6 @@ def test_parameter_widgets_answer_in_the_chinese_edition(zh_site, browser_page, 
     _, base = zh_site
     page, _, _ = browser_page
     answer_every_move(page, f"{base}/{name}", name)
+    words = page.locator(".albert-widget").inner_text()  # the widget speaks the page's language
+    assert "参数" in words and not re.search(r"\b(parameters|component|share|ratio)\b", words), words[:200]
+    page.locator(".albert-widget").screenshot(path=str(SCREENSHOTS / ("zh__" + Path(name).stem + "__widget.png")))

@@ -136,3 +136,15 @@ def test_the_chinese_edition_builds_with_translated_prose_and_glued_numbers(tmp_
     english_page_glue = outputs[0]["data"]["application/papermill.record/text/plain"].strip("'")  # as in English
     assert f"成立的有 {english_page_glue} 条" in re.sub(r"<[^>]+>", "", page)
     assert 'href="../../../../html/notebooks/06_sop_vs_nsp.html"' in page and ">English<" in page
+
+
+def test_a_glossary_term_is_shown_in_chinese_the_way_the_glossary_gives_it():
+    terms = translations.glossary_terms()
+    assert terms["cross-layer parameter sharing"] == "跨层参数共享"  # the article's own term
+    assert terms["feed-forward network"] == "Feed Forward层"
+    good = "{term}`跨层参数共享 <Cross-layer parameter sharing>`，以及 {term}`Feed Forward层 <feed-forward network>`"
+    assert translations.term_problems(good, terms) == []
+    assert translations.term_problems("{term}`Transformer Block <Transformer block>` 与 {term}`SentencePiece`",
+                                      terms) == []  # no Chinese shown, nothing to compare
+    (problem,) = translations.term_problems("{term}`前馈网络 <feed-forward network>`", terms)
+    assert "'Feed Forward层'" in problem

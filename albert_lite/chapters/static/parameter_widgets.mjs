@@ -69,13 +69,25 @@ export function countParameters(config, withHeads = false) {
 }
 
 const fmt = (n) => n.toLocaleString("en-US");
+
+// The Chinese edition declares lang="zh-CN": there the widgets' words are Chinese (numbers, symbols and the
+// data-count keys the tests read stay as they are). In Jupyter and Colab the page declares no Chinese.
+const ZH = {
+  component: "组成部分", parameters: "参数", share: "占比", "of the larger": "占较大者", embedding: "嵌入",
+  attention: "注意力", ffn: "前馈网络", FFN: "前馈网络", pooler: "池化层", heads: "头数", sharing: "共享",
+  layer: "层", "BERT shape (E = H, nothing shared)": "BERT 形状（E = H，不共享）",
+  "V x H (BERT)": "V x H（BERT）", "V x E + E x H (ALBERT)": "V x E + E x H（ALBERT）",
+};
+const chinese = () => (globalThis.document?.documentElement?.lang ?? "").startsWith("zh");
+const say = (text) => (chinese() ? ZH[text] ?? text : text);
 const millions = (n) => `${(n / 1e6).toFixed(1)}M`;
 const divisors = (n) => Array.from({ length: n }, (_, i) => i + 1).filter((m) => n % m === 0);
 
 /** A row of bars, one per component, widths proportional to the counts. */
 function bars(rows, total, shareOf = "share") {
-  return `<table class="albert-counts"><tr><th>component</th><th>parameters</th><th>${shareOf}</th><th></th></tr>${rows
-    .map(([name, n, color]) => `<tr><td>${name}</td><td data-count="${name}">${fmt(n)}</td>
+  return `<table class="albert-counts"><tr><th>${say("component")}</th><th>${say("parameters")}</th><th>${
+    say(shareOf)}</th><th></th></tr>${rows
+    .map(([name, n, color]) => `<tr><td>${say(name)}</td><td data-count="${name}">${fmt(n)}</td>
       <td>${((100 * n) / total).toFixed(1)}%</td>
       <td class="albert-bar-cell"><span class="albert-bar" style="width:${(100 * n) / total}%;background:${color}">
       </span></td></tr>`)
@@ -83,8 +95,8 @@ function bars(rows, total, shareOf = "share") {
 }
 
 function total(label, n) {
-  return `<p class="albert-total">${label}: <b data-count="total" data-value="${n}">${fmt(n)}</b> parameters
-    (${millions(n)})</p>`;
+  return `<p class="albert-total">${say(label)}: <b data-count="total" data-value="${n}">${fmt(n)}</b>
+    ${chinese() ? "个参数" : "parameters"} (${millions(n)})</p>`;
 }
 
 // Each kind of widget: its controls and what it shows for the current values.
@@ -121,16 +133,22 @@ const KINDS = {
       const ratio = albert / bert;
       const shape = (emb) => makeConfig({ vocab_size: v, embedding_size: emb, hidden_size: h, num_heads: 1 }).config;
       const block = (c) => { const n = countParameters(c); return n.embedding + n.projection; };
-      const verdict = ratio < 1
-        ? `ratio <b data-count="ratio">${ratio.toFixed(4)}</b> (about 1/${(1 / ratio).toFixed(1)}): saves ${fmt(bert - albert)}`
-        : `ratio <b data-count="ratio">${ratio.toFixed(4)}</b>: with E this large the factorization costs more`;
+      const shown = `<b data-count="ratio">${ratio.toFixed(4)}</b>`;
+      const verdict = chinese()
+        ? (ratio < 1 ? `比值 ${shown}（约 1/${(1 / ratio).toFixed(1)}）：节省 ${fmt(bert - albert)}`
+          : `比值 ${shown}：E 这么大时，分解反而更费参数`)
+        : (ratio < 1 ? `ratio ${shown} (about 1/${(1 / ratio).toFixed(1)}): saves ${fmt(bert - albert)}`
+          : `ratio ${shown}: with E this large the factorization costs more`);
+      const whole = chinese()
+        ? "按 <code>count_parameters</code> 的算法计算的整个嵌入块（位置、片段类型、LayerNorm、带偏置的 E &rarr; H 变换矩阵）"
+        : `Whole embedding block as <code>count_parameters</code> counts it (positions,
+          segment types, LayerNorm, the E &rarr; H projection with its bias)`;
       return {
         html: `<p>BERT &nbsp; V &times; H = <b data-count="V x H">${fmt(bert)}</b><br>
           ALBERT V &times; E + E &times; H = <b data-count="total" data-value="${albert}">${fmt(albert)}</b><br>
           ${verdict}</p>` + bars([["V x H (BERT)", bert, "#4c72b0"], ["V x E + E x H (ALBERT)", albert, "#55a868"]],
           Math.max(bert, albert), "of the larger") +
-          `<p class="albert-note">Whole embedding block as <code>count_parameters</code> counts it (positions,
-          segment types, LayerNorm, the E &rarr; H projection with its bias): BERT
+          `<p class="albert-note">${whole}: BERT
           <span data-count="bert block">${fmt(block(shape(h)))}</span>, ALBERT
           <span data-count="albert block">${fmt(block(shape(e)))}</span>.</p>`,
         total: albert,
@@ -151,15 +169,22 @@ const KINDS = {
       const c = countParameters(config);
       const reference = countParameters({ ...config, sharing: "none" }).total;
       const plan = sharingPlan(config);
-      const row = (label, which) => `<tr><th>${label}</th>${plan
+      const row = (label, which) => `<tr><th>${say(label)}</th>${plan
         .map((blocks) => `<td style="background:hsl(${(blocks[which] * 47) % 360},55%,80%)">${blocks[which]}</td>`)
         .join("")}</tr>`;
+      const attention = new Set(plan.map(([a]) => a)).size;
+      const ffn = new Set(plan.map(([, f]) => f)).size;
+      const fewer = (reference / c.total).toFixed(1);
+      const shape = chinese() ? `ALBERT-base 形状，共享方式 "${config.sharing}"，M = ${config.group_size}`
+        : `ALBERT-base shape, sharing "${config.sharing}", M = ${config.group_size}`;
+      const summary = chinese()
+        ? `不同的注意力块 ${attention} 个，不同的前馈网络块 ${ffn} 个；编码器 ${fmt(c.attention + c.ffn)}；不共享时
+          ${fmt(reference)}，即少 ${fewer} 倍`
+        : `distinct attention blocks ${attention}, distinct FFN blocks ${ffn}; encoder ${fmt(c.attention + c.ffn)}; not
+          shared ${fmt(reference)}, so ${fewer}x fewer`;
       return {
-        html: total(`ALBERT-base shape, sharing "${config.sharing}", M = ${config.group_size}`, c.total) +
-          `<p>distinct attention blocks ${new Set(plan.map(([a]) => a)).size}, distinct FFN blocks
-          ${new Set(plan.map(([, f]) => f)).size}; encoder ${fmt(c.attention + c.ffn)}; not shared
-          ${fmt(reference)}, so ${(reference / c.total).toFixed(1)}x fewer</p>
-          <table class="albert-plan" style="font-size:${plan.length > 24 ? 9 : 12}px"><tr><th>layer</th>${plan.map((_, i) => `<td>${i}</td>`).join("")}</tr>
+        html: total(shape, c.total) + `<p>${summary}</p>
+          <table class="albert-plan" style="font-size:${plan.length > 24 ? 9 : 12}px"><tr><th>${say("layer")}</th>${plan.map((_, i) => `<td>${i}</td>`).join("")}</tr>
           ${row("attention", 0)}${row("FFN", 1)}</table>`,
         total: c.total,
       };
@@ -186,7 +211,7 @@ const STYLE = `
 /** One labelled control: a slider with its value shown, or a drop-down list for a few options. */
 function control(spec, options, value, onChange) {
   const label = document.createElement("label");
-  label.textContent = spec.label;
+  label.textContent = say(spec.label);
   const shown = document.createElement("output");
   let input;
   if (options) {
