@@ -69,8 +69,7 @@ def zoo_sentence_order(names: tuple[str, ...] = ("albert-sotu", "bert-sotu"), pa
     from ..zoo.recipes import ZOO_RECIPES
 
     recipes = {name: ZOO_RECIPES[name] for name in names}
-    shapes = {(r.corpus, r.seq_len, r.seed, r.batch_size, r.steps) for r in recipes.values()}
-    if len({shape[:3] for shape in shapes}) != 1:
+    if len({(r.corpus, r.seq_len, r.seed) for r in recipes.values()}) != 1:
         raise ValueError(f"{names} were not trained on the same pairs: compare them one by one")
     recipe = recipes[names[0]]
     shipped = {name: load(name) for name in names}
@@ -119,7 +118,8 @@ def describe_zoo_sentence_order(evidence: ZooSentenceOrder) -> str:
              f"training pairs drawn and {bow['label 1 %']:.1f}% of the {bow['n']} held-out pairs: always answering "
              f"the more frequent label scores {majority:.1f}%."]
     memorized = []
-    for name in evidence.table["answers"].unique()[:-1]:
+    heads = list(evidence.table["answers"].unique()[:-1])  # the last row is the bag of words
+    for name in heads:
         seen, new = _row(evidence, name, "training pairs"), _row(evidence, name, heldout)
         gap, gap_se = seen["accuracy %"] - new["accuracy %"], math.hypot(seen["± by speech"], new["± by speech"])
         over_majority = new["accuracy %"] - majority
@@ -138,7 +138,6 @@ def describe_zoo_sentence_order(evidence: ZooSentenceOrder) -> str:
             f"{over_majority:+.1f} ± {new['± by speech']:.1f} "
             f"({'beyond' if beyond_noise(over_majority, new['± by speech']) else 'within'} the noise), against the "
             f"sided bag of words {100 * d:+.1f} ± {100 * d_se:.1f} ({'beyond' if beyond else 'within'} the noise).")
-    heads = list(evidence.table["answers"].unique()[:-1])
     if len(heads) == 2:  # the same training pairs for both: paired, clustered by speech
         d, d_se, beyond = paired_difference(evidence.correct[heads[0], "training pairs"],
                                             evidence.correct[heads[1], "training pairs"],

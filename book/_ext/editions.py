@@ -2,7 +2,7 @@
 
 The Chinese edition is the same build with ``language = zh_CN``: Sphinx replaces each paragraph by its translation
 from ``locales/zh_CN/LC_MESSAGES/<page>.po`` (the gettext workflow), so code, outputs and glued numbers are the
-very ones of the English edition. Two things this extension adds:
+very ones of the English edition. What this extension adds:
 
 * every page links to the same page in the other edition (``_build/html`` and ``_build/zh/_build/html``);
 * numbered headings ("1. Embeddings") in translation: Sphinx parses a translated title as a document of its own,
